@@ -1,0 +1,158 @@
+"""SSEDecoder: the WHATWG "Interpreting an event stream" algorithm, sans-IO."""
+
+from typing import List, Optional, Union
+
+from ._lines import LineSplitter
+from .errors import LimitExceeded, LocalProtocolError, SSEError
+from .events import Comment, Event
+
+__all__ = ["SSEDecoder", "DEFAULT_MAX_LINE_SIZE", "DEFAULT_MAX_EVENT_SIZE"]
+
+# LLM streams send events of a few hundred bytes; the largest legitimate ones
+# carry a base64 image or a long tool call in one data line, a few MiB. These
+# bounds sit well above that and still stop a runaway stream long before it
+# hurts a process.
+DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
+DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
+
+_BOM = b"\xef\xbb\xbf"
+
+
+class SSEDecoder:
+    """Incremental parser of a ``text/event-stream`` body.
+
+    Feed it the body bytes in slices of any size; it returns the events each
+    slice completes, exactly as a browser's ``EventSource`` would dispatch
+    them. It never touches a socket.
+
+    Keyword arguments:
+
+    - ``max_line_size``: longest line, in bytes, without its line end.
+    - ``max_event_size``: largest data buffer of one event, counted as the
+      spec builds it (each ``data`` value plus one line feed).
+    - ``comments``: also return a :class:`Comment` for each comment line
+      (servers send them as heartbeats). Off by default.
+    - ``dispatch_unterminated``: at ``close()``, dispatch an event whose
+      closing blank line never came, as if it had. The spec discards it, and
+      so does the default.
+
+    Either limit may be ``None`` to disable it. Passing one raises
+    :class:`LimitExceeded`. Nothing is lost: a call that completed events
+    before the fault returns them, and the next call raises. Once failed, the
+    decoder raises the same error on every call.
+
+    ``last_event_id`` is the stream's last event ID string (set at each blank
+    line, as the spec says); ``retry`` is the reconnection time in
+    milliseconds from the latest valid ``retry`` field, ``None`` until one.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_line_size: Optional[int] = DEFAULT_MAX_LINE_SIZE,
+        max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE,
+        comments: bool = False,
+        dispatch_unterminated: bool = False,
+    ) -> None:
+        self.max_event_size = max_event_size
+        self.comments = comments
+        self.dispatch_unterminated = dispatch_unterminated
+        self.last_event_id = ""
+        self.retry: Optional[int] = None
+        self._lines = LineSplitter(max_line_size)
+        # Bytes at the very start of the stream, held while they may still
+        # turn out to be a BOM split across reads; None once decided.
+        self._head: Optional[bytes] = b""
+        self._data: List[bytes] = []
+        self._data_size = 0
+        self._event_type = ""
+        self._id_buffer = ""
+        self._event_retry: Optional[int] = None
+        self._error: Optional[SSEError] = None
+        self._closed = False
+
+    def feed(self, data: bytes) -> List[Union[Event, Comment]]:
+        """Parse the next slice of the stream; return the events it completes.
+
+        An empty list means more bytes are needed.
+        """
+        if self._error is not None:
+            raise self._error
+        if self._closed:
+            raise LocalProtocolError("feed() called after close()")
+        if self._head is not None:
+            data = self._strip_bom(data)
+        return self._interpret(self._lines.feed(data))
+
+    def close(self) -> List[Union[Event, Comment]]:
+        """Mark the end of the stream.
+
+        Returns the unterminated event when ``dispatch_unterminated`` is set,
+        else ``[]`` (the spec discards it). Calling it again returns ``[]``.
+        """
+        if self._error is not None:
+            raise self._error
+        if self._closed:
+            return []
+        self._closed = True
+        if not self.dispatch_unterminated:
+            return []
+        lines = self._lines.feed(self._head or b"")
+        lines.append(self._lines.pop_pending())
+        if lines[-1]:
+            lines.append(b"")
+        return self._interpret(lines)
+
+    def _strip_bom(self, data: bytes) -> bytes:
+        head = self._head + data  # type: ignore[operator]
+        if len(head) < len(_BOM) and _BOM.startswith(head):
+            self._head = head
+            return b""
+        self._head = None
+        return head[len(_BOM):] if head.startswith(_BOM) else head
+
+    def _interpret(self, lines: List[bytes]) -> List[Union[Event, Comment]]:
+        output: List[Union[Event, Comment]] = []
+        for line in lines:
+            if not line:
+                self._dispatch(output)
+                continue
+            name, _, value = line.partition(b":")
+            if value[:1] == b" ":
+                value = value[1:]
+            if name == b"data":
+                self._data.append(value)
+                self._data_size += len(value) + 1
+                limit = self.max_event_size
+                if limit is not None and self._data_size > limit:
+                    self._error = LimitExceeded("max_event_size", limit, self._data_size)
+                    self._data = []
+                    break
+            elif not name:
+                if self.comments:
+                    output.append(Comment(value.decode("utf-8", "replace")))
+            elif name == b"event":
+                self._event_type = value.decode("utf-8", "replace")
+            elif name == b"id":
+                if b"\0" not in value:
+                    self._id_buffer = value.decode("utf-8", "replace")
+            elif name == b"retry":
+                # bytes.isdigit() is true for ASCII digits only. A value too
+                # long for 64 bits is ignored rather than converted.
+                if value.isdigit() and len(value.lstrip(b"0")) <= 18:
+                    self.retry = self._event_retry = int(value)
+        if self._error is None and self._lines.error is not None:
+            self._error = self._lines.error
+        if self._error is not None and not output:
+            raise self._error
+        return output
+
+    def _dispatch(self, output: List[Union[Event, Comment]]) -> None:
+        self.last_event_id = self._id_buffer
+        if self._data:
+            data = b"\n".join(self._data).decode("utf-8", "replace")
+            output.append(Event(data, self._event_type or "message", self.last_event_id, self._event_retry))
+            self._data = []
+            self._data_size = 0
+        self._event_type = ""
+        self._event_retry = None

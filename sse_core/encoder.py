@@ -1,0 +1,71 @@
+"""encode(): one SSE message as bytes, for the server side."""
+
+import re
+from typing import List, Optional
+
+from .errors import LocalProtocolError
+
+__all__ = ["encode"]
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def encode(
+    data: Optional[str] = None,
+    *,
+    event: Optional[str] = None,
+    id: Optional[str] = None,
+    retry: Optional[int] = None,
+    comment: Optional[str] = None,
+) -> bytes:
+    """Return one message in ``text/event-stream`` form, ending in a blank line.
+
+    ``data`` with line breaks (CRLF, CR or LF) becomes several ``data:``
+    lines; a decoder gives the string back with every line break as ``\\n``,
+    since the wire cannot tell them apart. Only these three are line breaks:
+    U+2028, U+0085 and the like are sent as they are. A ``comment`` (e.g. a
+    heartbeat) is split into comment lines the same way. ``id=""`` resets the
+    client's last event ID. Leave ``data`` out to send only the other fields,
+    which dispatches no event.
+
+    Raises :class:`LocalProtocolError` (a ``ValueError``) for what the wire
+    cannot carry safely: a line break in ``event`` or ``id``, a NUL in
+    ``id``, a ``retry`` that is not a non-negative int, a lone surrogate, or
+    a call with nothing to send.
+    """
+    lines: List[str] = []
+    if comment is not None:
+        lines.extend(": " + part for part in _split(comment, "comment"))
+    if event is not None:
+        lines.append("event: " + _single_line(event, "event"))
+    if id is not None:
+        if "\0" in _single_line(id, "id"):
+            raise LocalProtocolError("id must not contain NUL (a client would ignore it)")
+        lines.append("id: " + id)
+    if retry is not None:
+        if type(retry) is not int or retry < 0:
+            raise LocalProtocolError(f"retry must be a non-negative int, not {retry!r}")
+        lines.append(f"retry: {retry}")
+    if data is not None:
+        lines.extend("data: " + part for part in _split(data, "data"))
+    if not lines:
+        raise LocalProtocolError("encode() needs data, event, id, retry or comment")
+    lines.append("\n")
+    try:
+        return "\n".join(lines).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise LocalProtocolError(f"cannot encode a lone surrogate as UTF-8: {exc}") from None
+
+
+def _split(text: str, name: str) -> List[str]:
+    if not isinstance(text, str):
+        raise LocalProtocolError(f"{name} must be str, not {type(text).__name__}")
+    return _LINE_BREAK.split(text)
+
+
+def _single_line(text: str, name: str) -> str:
+    if not isinstance(text, str):
+        raise LocalProtocolError(f"{name} must be str, not {type(text).__name__}")
+    if "\r" in text or "\n" in text:
+        raise LocalProtocolError(f"{name} must not contain a line break: {text!r}")
+    return text
