@@ -127,7 +127,7 @@ def _encode(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> None
 def _message(raw: bytes, number: int) -> Dict[str, object]:
     try:
         obj = json.loads(raw.decode("utf-8"))
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+    except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8; JSON nested too deep
         raise UsageError(f"line {number}: not a JSON object: {exc}") from None
     if not isinstance(obj, dict):
         raise UsageError(f"line {number}: expected a JSON object, got {type(obj).__name__}")

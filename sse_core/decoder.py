@@ -6,7 +6,7 @@ from ._lines import LineSplitter
 from .errors import LimitExceeded, LocalProtocolError, SSEError
 from .events import Comment, Event
 
-__all__ = ["SSEDecoder", "DEFAULT_MAX_LINE_SIZE", "DEFAULT_MAX_EVENT_SIZE"]
+__all__ = ["SSEDecoder", "DEFAULT_MAX_LINE_SIZE", "DEFAULT_MAX_EVENT_SIZE", "MAX_RETRY"]
 
 # LLM streams send events of a few hundred bytes; the largest legitimate ones
 # carry a base64 image or a long tool call in one data line, a few MiB. These
@@ -14,6 +14,12 @@ __all__ = ["SSEDecoder", "DEFAULT_MAX_LINE_SIZE", "DEFAULT_MAX_EVENT_SIZE"]
 # hurts a process.
 DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
 DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
+
+# The largest retry honoured: 18 digits always fit a signed 64-bit integer,
+# and a longer value is ignored without converting it (a 10,000-digit retry
+# must cost nothing). The encoder refuses what this would ignore.
+MAX_RETRY_DIGITS = 18
+MAX_RETRY = 10**MAX_RETRY_DIGITS - 1
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -137,9 +143,8 @@ class SSEDecoder:
                 if b"\0" not in value:
                     self._id_buffer = value.decode("utf-8", "replace")
             elif name == b"retry":
-                # bytes.isdigit() is true for ASCII digits only. A value too
-                # long for 64 bits is ignored rather than converted.
-                if value.isdigit() and len(value.lstrip(b"0")) <= 18:
+                # bytes.isdigit() is true for ASCII digits only.
+                if value.isdigit() and len(value.lstrip(b"0")) <= MAX_RETRY_DIGITS:
                     self.retry = self._event_retry = int(value)
         if self._error is None and self._lines.error is not None:
             self._error = self._lines.error

@@ -3,6 +3,7 @@
 import re
 from typing import List, Optional
 
+from .decoder import MAX_RETRY
 from .errors import LocalProtocolError
 
 __all__ = ["encode"]
@@ -30,8 +31,8 @@ def encode(
 
     Raises :class:`LocalProtocolError` (a ``ValueError``) for what the wire
     cannot carry safely: a line break in ``event`` or ``id``, a NUL in
-    ``id``, a ``retry`` that is not a non-negative int, a lone surrogate, or
-    a call with nothing to send.
+    ``id``, a ``retry`` that is not an int from 0 to ``MAX_RETRY`` (decoders
+    ignore larger ones), a lone surrogate, or a call with nothing to send.
     """
     lines: List[str] = []
     if comment is not None:
@@ -43,8 +44,10 @@ def encode(
             raise LocalProtocolError("id must not contain NUL (a client would ignore it)")
         lines.append("id: " + id)
     if retry is not None:
-        if type(retry) is not int or retry < 0:
-            raise LocalProtocolError(f"retry must be a non-negative int, not {retry!r}")
+        if type(retry) is not int or not 0 <= retry <= MAX_RETRY:
+            # Not repr(): an int of over 4300 digits refuses it (CPython 3.11+).
+            shown = f"an int of {retry.bit_length()} bits" if type(retry) is int else repr(retry)
+            raise LocalProtocolError(f"retry must be an int from 0 to {MAX_RETRY}, not {shown}")
         lines.append(f"retry: {retry}")
     if data is not None:
         lines.extend("data: " + part for part in _split(data, "data"))
