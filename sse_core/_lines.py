@@ -41,7 +41,22 @@ class LineSplitter:
         set ``error``; the splitter must not be fed again after that.
         """
         longest_possible = self._pending_size + len(data)
-        if self._after_cr and data:
+        if b"\n" in data or b"\r" in data:
+            lines = self._split(data)
+        else:
+            # The middle of a long line: nothing to split.
+            lines = []
+            if data:
+                self._after_cr = False
+                self._pieces.append(data)
+                self._pending_size = longest_possible
+        limit = self.max_line_size
+        if limit is not None and longest_possible > limit:
+            return self._enforce(limit, lines)
+        return lines
+
+    def _split(self, data: bytes) -> List[bytes]:
+        if self._after_cr:
             self._after_cr = False
             if data[0] == 0x0A:
                 data = data[1:]
@@ -58,9 +73,6 @@ class LineSplitter:
         if tail:
             self._pieces.append(tail)
             self._pending_size += len(tail)
-        limit = self.max_line_size
-        if limit is not None and longest_possible > limit:
-            return self._enforce(limit, lines)
         return lines
 
     def pop_pending(self) -> bytes:

@@ -123,9 +123,14 @@ class SSEDecoder:
             if not line:
                 self._dispatch(output)
                 continue
-            name, _, value = line.partition(b":")
-            if value[:1] == b" ":
-                value = value[1:]
+            # One slice for the value, however long: no partition() copy.
+            colon = line.find(b":")
+            if colon < 0:
+                name, value = line, b""
+            else:
+                name = line[:colon]
+                start = colon + 2 if line[colon + 1 : colon + 2] == b" " else colon + 1
+                value = line[start:]
             if name == b"data":
                 self._data.append(value)
                 self._data_size += len(value) + 1

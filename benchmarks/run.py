@@ -1,0 +1,300 @@
+"""Check, then time, every implementation on every workload.
+
+    python benchmarks/run.py [--quick] [--json FILE]
+
+For each workload, each implementation's output is first compared with the
+expected output: a wrong one is reported as WRONG and not timed. The rest are
+timed with ``timeit.repeat``, keeping the minimum, and printed as ratios to
+sse_core: "floor 0.60x" means the floor takes 0.60 of sse_core's time. MB/s
+(10**6 input bytes per second) is there for orientation only.
+
+There are no speed assertions: the numbers depend on the machine and on what
+else it is running. Compare ratios from one run, not times across runs.
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import timeit
+from typing import Any, Callable, Dict, List, Optional
+
+try:
+    import resource
+except ImportError:  # Windows has none: page faults then go unreported
+    resource = None  # type: ignore[assignment]
+
+# Run as "python benchmarks/run.py" from anywhere: sys.path[0] is then
+# benchmarks/, so put the repository root first, ahead of any installed
+# sse_core, to benchmark the working tree.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if sys.path[:1] != [ROOT]:
+    sys.path.insert(0, ROOT)
+
+import sse_core  # noqa: E402
+from benchmarks import peers as peers_module  # noqa: E402
+from benchmarks.workloads import Workload, all_workloads  # noqa: E402
+
+# (seconds per timed repeat, repeats). On a shared machine, other work
+# slows some repeats, so many short repeats give a steadier minimum than a few
+# long ones. The quick run takes ~20 s in all, the full one ~1.5 min, on 2 cores.
+QUICK = (0.1, 7)
+FULL = (0.25, 15)
+
+BASELINE = "sse_core"
+LONG_LINE_PREFIX = "line/"
+MIB = 1 << 20
+
+
+class Result:
+    """One implementation on one workload."""
+
+    def __init__(self, workload: Workload, name: str, status: str, note: str = "") -> None:
+        self.workload = workload
+        self.name = name
+        self.status = status  # "ok", "WRONG", "ERROR" or "n/a"
+        self.note = note
+        self.seconds: Optional[float] = None  # best time of one call
+        self.faults: Optional[float] = None  # minor page faults per call, on average
+        self.number = 0
+        self.repeat = 0
+
+    def as_dict(self, baseline: Optional["Result"]) -> Dict[str, Any]:
+        ratio = None
+        if self.seconds is not None and baseline is not None and baseline.seconds:
+            ratio = self.seconds / baseline.seconds
+        return {
+            "workload": self.workload.name,
+            "implementation": self.name,
+            "status": self.status,
+            "seconds": self.seconds,
+            "ratio_to_sse_core": ratio,
+            "mb_per_s": self.workload.size / self.seconds / 1e6 if self.seconds else None,
+            "number": self.number,
+            "repeat": self.repeat,
+            "page_faults_per_call": self.faults,
+            "note": self.note,
+        }
+
+
+def difference(expected: Any, got: Any) -> str:
+    """Where two outputs first differ, briefly."""
+    if isinstance(expected, list) and isinstance(got, list):
+        for index, (want, have) in enumerate(zip(expected, got)):
+            if want != have:
+                return f"item {index}: expected {clip(want)}, got {clip(have)}"
+        return f"expected {len(expected)} items, got {len(got)}"
+    if isinstance(expected, bytes) and isinstance(got, bytes):
+        index = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), None)
+        if index is None:
+            return f"expected {len(expected)} bytes, got {len(got)}"
+        return f"byte {index}: expected {clip(expected[index:index + 20])}, got {clip(got[index:index + 20])}"
+    return f"expected {type(expected).__name__}, got {clip(got)}"
+
+
+def clip(value: Any, width: int = 70) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def minor_faults() -> Optional[int]:
+    if resource is None:
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def measure(name: str, function: Callable, workload: Workload, target: float, repeat: int) -> Result:
+    reads = workload.reads
+    try:
+        start = time.perf_counter()
+        output = function(reads)
+        first = time.perf_counter() - start
+    except Exception as exc:  # a peer's failure is a result to report, not a crash
+        return Result(workload, name, "ERROR", f"{type(exc).__name__}: {exc}")
+    if output != workload.expected:
+        return Result(workload, name, "WRONG", difference(workload.expected, output))
+    del output
+    result = Result(workload, name, "ok")
+    # The checking call, cold as it is, sizes the loop: enough calls per
+    # repeat to fill the target time, so timer resolution never matters.
+    result.number = max(1, int(target / max(first, 1e-6)))
+    result.repeat = repeat
+    before = minor_faults()
+    times = timeit.repeat(lambda: function(reads), number=result.number, repeat=repeat)
+    after = minor_faults()
+    result.seconds = min(times) / result.number
+    if before is not None and after is not None:
+        result.faults = (after - before) / (result.number * repeat)
+    return result
+
+
+def format_time(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds * 1e6:.0f} us"
+
+
+def format_size(size: int) -> str:
+    if size >= MIB:
+        return f"{size / MIB:.1f} MiB"
+    return f"{size / 1024:.0f} KiB"
+
+
+def print_table(rows: List[List[str]], right: Callable[[int], bool]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for number, row in enumerate(rows):
+        cells = [cell.rjust(w) if right(i) else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        print("  ".join(cells).rstrip())
+        if number == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def cell(result: Optional[Result], baseline: Optional[Result]) -> str:
+    if result is None:
+        return ""  # this implementation is not of the workload's kind
+    if result.status != "ok":
+        return result.status
+    assert result.seconds is not None
+    if baseline is None or baseline.seconds is None:
+        return format_time(result.seconds)  # no ratio without a timed baseline
+    return f"{result.seconds / baseline.seconds:.2f}x"
+
+
+def report(workloads: List[Workload], names: List[str], results: Dict[tuple, Result]) -> None:
+    others = [name for name in names if name != BASELINE]
+    rows = [["workload", "input", "reads", "events", BASELINE, "MB/s"] + others]
+    for workload in workloads:
+        baseline = results.get((workload.name, BASELINE))
+        if baseline is not None and baseline.seconds is not None:
+            ours = [format_time(baseline.seconds), f"{workload.size / baseline.seconds / 1e6:.1f}"]
+        else:
+            ours = [baseline.status if baseline else "", ""]
+        rows.append(
+            [workload.name, format_size(workload.size), str(len(workload.reads)), str(workload.items)]
+            + ours
+            + [cell(results.get((workload.name, name)), baseline) for name in others]
+        )
+    print_table(rows, right=lambda i: i > 0)
+    print()
+    print(f"{BASELINE}: time per call (min of repeats) and MB/s. Other columns: their time / {BASELINE}'s,")
+    print("so below 1.00x is faster than sse_core. \"events\" counts chunks on chunked rows.")
+    print("n/a: not run, the implementation does not handle that workload (the floor needs one line end).")
+
+    long_lines = [w for w in workloads if w.name.startswith(LONG_LINE_PREFIX)]
+    if long_lines:
+        print()
+        print("One long data line: time per MiB of line (flat from 1 to 8 MiB means linear),")
+        print("and minor page faults per MiB: a 4 KiB page of fresh memory costs about 1-2 us")
+        print("to fault in, and whether malloc hands back fresh memory depends on the process's")
+        print("history, so compare the times where the fault counts are alike.")
+        rows = [["implementation"] + [w.name for w in long_lines]]
+        for name in names:
+            line_cells = []
+            for workload in long_lines:
+                result = results.get((workload.name, name))
+                if result is None:
+                    line_cells.append("")
+                elif result.seconds is None:
+                    line_cells.append(result.status)
+                else:
+                    text = format_time(result.seconds * MIB / workload.size) + "/MiB"
+                    if result.faults is not None:
+                        text += f" ({result.faults * MIB / workload.size:.0f} faults)"
+                    line_cells.append(text)
+            if any(line_cells):
+                rows.append([name] + line_cells)
+        print_table(rows, right=lambda i: i > 0)
+
+    print()
+    print("Workloads:")
+    width = max(len(w.name) for w in workloads)
+    for workload in workloads:
+        print(f"  {workload.name.ljust(width)}  {workload.description}")
+
+    notes = [r for r in results.values() if r.note]
+    if notes:
+        print()
+        for result in notes:
+            print(f"{result.status}: {result.name} on {result.workload.name}: {result.note}")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="shorter timing (about 20 s in all)")
+    parser.add_argument("--json", metavar="FILE", help="also write every result to FILE as JSON")
+    args = parser.parse_args(argv)
+    target, repeat = QUICK if args.quick else FULL
+
+    started = time.perf_counter()
+    print(f"sse_core {sse_core.__version__} from {os.path.dirname(sse_core.__file__)}")
+    print(
+        f"{platform.python_implementation()} {platform.python_version()} on {platform.machine()}, "
+        f"{'quick' if args.quick else 'full'} run: min of {repeat} repeats of ~{target} s each"
+    )
+    loaded, missing = peers_module.load()
+    for name, reason in missing.items():
+        print(f"skipped {name}: {reason}")
+    print()
+
+    workloads = all_workloads()
+    results: Dict[tuple, Result] = {}
+    for workload in workloads:
+        print(f"  {workload.name} ...", end="", file=sys.stderr, flush=True)
+        for entry, function in loaded:
+            if entry.kind != workload.kind:
+                continue
+            if entry.applies(workload):
+                result = measure(entry.name, function, workload, target, repeat)
+            else:
+                result = Result(workload, entry.name, "n/a")
+            results[(workload.name, entry.name)] = result
+            print(f" {entry.name}", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+
+    names = []
+    for entry, _ in loaded:
+        if entry.name not in names and any(key[1] == entry.name for key in results):
+            names.append(entry.name)
+    report(workloads, names, results)
+    elapsed = time.perf_counter() - started
+    print(f"\n({elapsed:.0f} s)")
+
+    if args.json:
+        document = {
+            "sse_core": {"version": sse_core.__version__, "path": os.path.dirname(sse_core.__file__)},
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "platform": platform.platform(),
+            "mode": "quick" if args.quick else "full",
+            "seconds_per_repeat": target,
+            "repeat": repeat,
+            "missing": missing,
+            "workloads": [
+                {
+                    "name": w.name,
+                    "kind": w.kind,
+                    "description": w.description,
+                    "bytes": w.size,
+                    "reads": len(w.reads),
+                    "items": w.items,
+                }
+                for w in workloads
+            ],
+            "results": [
+                result.as_dict(results.get((result.workload.name, BASELINE)))
+                for result in results.values()
+            ],
+        }
+        with open(args.json, "w", encoding="utf-8") as file:
+            json.dump(document, file, indent=2)
+            file.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
