@@ -77,6 +77,23 @@ class SSEDecoder:
         self._error: Optional[SSEError] = None
         self._closed = False
 
+    @property
+    def unterminated(self) -> bool:
+        """True while the stream is inside an unfinished event.
+
+        That is: part of a line, data lines, or an event type, id or retry
+        held for a blank line that has not come. ``close()`` now would drop
+        them, so an adapter whose connection ends here reports truncation.
+        """
+        return bool(
+            self._lines.pending_size
+            or self._head
+            or self._data
+            or self._event_type
+            or self._event_retry is not None
+            or self._id_buffer != self.last_event_id
+        )
+
     def feed(self, data: bytes) -> List[Union[Event, Comment]]:
         """Parse the next slice of the stream; return the events it completes.
 

@@ -415,3 +415,23 @@ def test_limit_error_is_picklable_and_readable():
     assert "max_line_size=10" in str(error)
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.limit, copy.maximum, copy.size) == ("max_line_size", 10, 11)
+
+
+# unterminated: is the stream inside an unfinished event?
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [b"data: a\n", b"data: a", b"da", b"event: x\n", b"id: 1\n", b"retry: 5\n", b"data: a\r", b"\xef\xbb"],
+)
+def test_unterminated_while_an_event_is_unfinished(stream):
+    decoder = SSEDecoder()
+    decoder.feed(stream)
+    assert decoder.unterminated
+
+
+@pytest.mark.parametrize("stream", [b"", b"data: a\n\n", b": ping\n", b"id: 1\n\n: ping\n\n", b"\r\n", b"\xef\xbb\xbf"])
+def test_not_unterminated_at_an_event_boundary(stream):
+    decoder = SSEDecoder()
+    decoder.feed(stream)
+    assert not decoder.unterminated
