@@ -1,0 +1,70 @@
+"""send_event_stream(): answer an ``http.server`` request with an event stream."""
+
+import http.server
+from typing import Optional
+
+from .._http11 import RequestHead
+from ._streamer import Item, Source, StreamContext, stream_events
+
+__all__ = ["send_event_stream", "StreamContext", "Item", "Source"]
+
+
+def send_event_stream(
+    handler: http.server.BaseHTTPRequestHandler,
+    source: Source,
+    *,
+    heartbeat: Optional[float] = 15.0,
+    retry: Optional[int] = None,
+    send_timeout: Optional[float] = 30.0,
+) -> None:
+    """Answer the request ``handler`` is serving with an event stream; return when it ends.
+
+    Call it from ``do_GET`` instead of ``send_response``. ``source`` is
+    called with a :class:`StreamContext` and returns an iterable of items:
+    an :class:`~sse_core.Event` (an event type of ``"message"`` and an empty
+    ``id`` are left out), a ``dict`` of :func:`~sse_core.encode` keyword
+    arguments, or a ``str`` (the data). It runs in a thread of its own; an
+    idle source should wait with ``ctx.wait(seconds)``, which returns True
+    at once when the client has gone away.
+
+    The body is chunked when both the request and the handler's
+    ``protocol_version`` are HTTP/1.1 (then the connection stays open for
+    the next request after a complete stream); otherwise the connection
+    closes after it. ``retry`` (milliseconds) is sent first when given; a
+    ``: ping`` comment goes out after ``heartbeat`` idle seconds (None: never).
+    Each write that takes longer than ``send_timeout`` seconds ends the
+    stream, as a client that goes away does: quietly.
+
+    An exception raised by the source ends the stream without its last
+    chunk, so the client sees it cut short, and is raised again here, once
+    the source is closed, for ``http.server`` to report as usual.
+    """
+    request_head = RequestHead(
+        handler.command,
+        handler.path,
+        "1.1" if handler.request_version == "HTTP/1.1" else "1.0",
+        [(name.lower(), value.strip(" \t")) for name, value in handler.headers.items()],
+    )
+    keep_alive = not handler.close_connection
+    handler.close_connection = True  # unless the stream ends whole
+    handler.wfile.flush()
+    sock = handler.connection
+    timeout = sock.gettimeout()
+    handler.log_request(200)
+    try:
+        handler.close_connection = not stream_events(
+            sock,
+            request_head,
+            source,
+            response_version="1.1" if handler.protocol_version == "HTTP/1.1" else "1.0",
+            keep_alive=keep_alive,
+            extra_headers=[("Server", handler.version_string())],
+            heartbeat=heartbeat,
+            retry=retry,
+            send_timeout=send_timeout,
+        )
+    finally:
+        try:
+            sock.settimeout(timeout)  # the handler's own, for the next request
+        except OSError:
+            pass

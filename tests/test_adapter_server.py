@@ -1,0 +1,435 @@
+"""The server adapters over real loopback sockets, read by a hand-written raw client.
+
+Each case runs against ``http.server`` (HTTP/1.1 handler) and the raw socket
+adapter; HTTP/1.0 behaviour has cases of its own. Every test is bounded in
+time, and an autouse fixture checks that no thread outlives it.
+"""
+
+import contextlib
+import http.server
+import socket
+import threading
+import time
+from typing import Callable, Iterator, List, Optional, Tuple, Union
+
+import pytest
+
+from sse_core import ChunkedDecoder, Comment, Event, SSEDecoder
+from sse_core._http11 import ResponseHead, ResponseHeadReader, header_value, response_body_framing
+from sse_core.adapters.httpserver import send_event_stream
+from sse_core.adapters.rawsocket import serve_event_stream
+
+TIMEOUT = 5.0
+EVENT_STREAM_HEADERS = [
+    ("content-type", "text/event-stream; charset=utf-8"),
+    ("cache-control", "no-cache, no-transform"),
+    ("x-accel-buffering", "no"),
+]
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left():
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + TIMEOUT
+    while set(threading.enumerate()) - before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert set(threading.enumerate()) - before == set()
+
+
+# --- servers ---------------------------------------------------------------
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = False  # so that server_close() joins the handler threads
+
+
+@contextlib.contextmanager
+def http_server(source, protocol_version: str = "HTTP/1.1", **options) -> Iterator[int]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            send_event_stream(self, source, **options)
+
+        def log_message(self, *args):
+            pass
+
+    Handler.protocol_version = protocol_version
+    server = _Server(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextlib.contextmanager
+def raw_server(source, errors: Optional[List[BaseException]] = None, **options) -> Iterator[int]:
+    """Serve connections one at a time with serve_event_stream; collect what it raises."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.05)
+    stop = threading.Event()
+
+    def accept_loop():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except socket.timeout:
+                continue
+            try:
+                serve_event_stream(conn, source, **options)
+            except Exception as exc:
+                (errors if errors is not None else []).append(exc)
+
+    thread = threading.Thread(target=accept_loop)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+SERVERS = {"httpserver": http_server, "rawsocket": raw_server}
+
+
+@pytest.fixture(params=sorted(SERVERS))
+def serve(request) -> Callable:
+    return SERVERS[request.param]
+
+
+# --- the raw client --------------------------------------------------------
+
+
+def get(port: int, version: str = "1.1", headers: Tuple[str, ...] = (), rcvbuf: Optional[int] = None) -> "Client":
+    lines = [f"GET /events HTTP/{version}", "Host: 127.0.0.1", *headers, "", ""]
+    return Client(port, "\r\n".join(lines).encode("ascii"), rcvbuf)
+
+
+class Client:
+    """Sends one request by hand, then reads and decodes the response bit by bit."""
+
+    def __init__(self, port: int, request: bytes, rcvbuf: Optional[int] = None) -> None:
+        self.sock = socket.socket()
+        if rcvbuf is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(TIMEOUT)
+        self.sock.connect(("127.0.0.1", port))
+        self.eof = False
+        self.send(request)
+
+    def send(self, request: bytes) -> None:
+        """Send a request and forget the previous response."""
+        self.sock.sendall(request)
+        self.raw = b""  # everything received since
+        self.head: Optional[ResponseHead] = None
+        self.chunked: Optional[ChunkedDecoder] = None
+        self.sse = SSEDecoder(comments=True)
+        self.items: List[Union[Event, Comment]] = []
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _recv(self) -> bytes:
+        data = self.sock.recv(65536)
+        self.raw += data
+        self.eof = not data
+        return data
+
+    def read_head(self) -> ResponseHead:
+        reader = ResponseHeadReader()
+        while self.head is None:
+            data = self._recv()
+            if not data:
+                reader.close()
+                raise AssertionError(f"no response head in {self.raw!r}")
+            self.head = reader.feed(data)
+        if response_body_framing(self.head, "GET")[0] == "chunked":
+            self.chunked = ChunkedDecoder()
+        self._body(reader.unused)
+        return self.head
+
+    def _body(self, data: bytes) -> None:
+        if self.chunked is not None:
+            data = self.chunked.feed(data)
+        self.items += self.sse.feed(data)
+
+    def read_items(self, count: int) -> List[Union[Event, Comment]]:
+        """Read until ``count`` events or comments in all have arrived."""
+        self.read_head()
+        while len(self.items) < count:
+            data = self._recv()
+            assert data, f"EOF after {self.items}"
+            self._body(data)
+        return self.items
+
+    def events(self) -> List[Event]:
+        return [item for item in self.items if isinstance(item, Event)]
+
+    def read_to_eof(self) -> None:
+        self.read_head()
+        while not self.eof:
+            self._body(self._recv())
+
+    def read_to_end(self) -> None:
+        """Read to the last chunk when chunked, else to EOF."""
+        self.read_head()
+        while not (self.chunked.done if self.chunked else self.eof):
+            data = self._recv()
+            assert data or not self.chunked, "EOF before the last chunk"
+            self._body(data)
+
+
+def stream_headers(head: ResponseHead) -> List[Tuple[str, str]]:
+    return [(name, value) for name, value in head.headers if name not in ("date", "server")]
+
+
+def finite(*items):
+    return lambda ctx: iter(items)
+
+
+# --- headers and framing ---------------------------------------------------
+
+
+def test_http11_headers_and_chunked_body(serve):
+    with serve(finite("a", {"data": "b", "id": "7"}, Event("c", event="x"))) as port:
+        client = get(port)
+        client.read_to_end()
+        client.close()
+    assert client.head[:3] == ("1.1", 200, "OK")
+    connection = "keep-alive" if serve is http_server else "close"
+    assert stream_headers(client.head) == EVENT_STREAM_HEADERS + [
+        ("connection", connection),
+        ("transfer-encoding", "chunked"),
+    ]
+    assert client.raw.endswith(b"\r\n0\r\n\r\n")
+    assert client.events() == [Event("a"), Event("b", id="7"), Event("c", event="x", id="7")]
+
+
+def test_event_message_type_and_empty_id_left_out(serve):
+    with serve(finite(Event("a"))) as port:
+        client = get(port)
+        client.read_to_end()
+        client.close()
+    assert client.raw.endswith(b"\r\ndata: a\n\n\r\n0\r\n\r\n")
+
+
+def test_http11_connection_reused_after_stream():
+    with http_server(finite("a")) as port:
+        client = get(port)
+        client.read_to_end()
+        assert client.chunked.unused == b""
+        client.send(b"GET /again HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.read_to_end()
+        client.close()
+    assert client.events() == [Event("a")]
+
+
+def test_http11_client_asking_to_close_gets_close():
+    with http_server(finite("a")) as port:
+        client = get(port, headers=("Connection: close",))
+        client.read_to_eof()
+        client.close()
+    assert header_value(client.head.headers, "connection") == "close"
+    assert client.chunked.done and client.events() == [Event("a")]
+
+
+def test_http10_server_default_close_delimited():
+    with http_server(finite("a", "b"), protocol_version="HTTP/1.0") as port:
+        client = get(port)
+        client.read_to_eof()
+        client.close()
+    assert client.head[:2] == ("1.0", 200)
+    assert stream_headers(client.head) == EVENT_STREAM_HEADERS + [("connection", "close")]
+    assert client.events() == [Event("a"), Event("b")]
+
+
+def test_http10_request_close_delimited(serve):
+    with serve(finite("a", "b")) as port:
+        client = get(port, version="1.0")
+        client.read_to_eof()
+        client.close()
+    assert stream_headers(client.head) == EVENT_STREAM_HEADERS + [("connection", "close")]
+    assert client.raw.endswith(b"\r\n\r\ndata: a\n\ndata: b\n\n")
+
+
+# --- what the stream carries -----------------------------------------------
+
+
+def test_each_event_sent_before_the_next_is_made(serve):
+    received_first = threading.Event()
+
+    def source(ctx):
+        yield "first"
+        assert received_first.wait(TIMEOUT)
+        yield "second"
+
+    with serve(source) as port:
+        client = get(port)
+        assert client.read_items(1) == [Event("first")]
+        received_first.set()
+        client.read_to_end()
+        client.close()
+    assert client.events() == [Event("first"), Event("second")]
+
+
+def test_heartbeats_while_idle(serve):
+    def source(ctx):
+        yield "hi"
+        ctx.wait(TIMEOUT)
+
+    with serve(source, heartbeat=0.2) as port:
+        client = get(port)
+        started = time.monotonic()
+        items = client.read_items(3)
+        elapsed = time.monotonic() - started
+        client.close()
+    assert items == [Event("hi"), Comment("ping"), Comment("ping")]
+    assert 0.3 < elapsed < 2.0
+
+
+def test_last_event_id_passed_to_source(serve):
+    with serve(lambda ctx: [ctx.last_event_id or "none"]) as port:
+        with_id = get(port, headers=("Last-Event-ID: 41",))
+        with_id.read_to_end()
+        with_id.close()
+        without = get(port)
+        without.read_to_end()
+        without.close()
+    assert with_id.events()[0].data == "41"
+    assert without.events()[0].data == "none"
+
+
+def test_retry_sent_first(serve):
+    with serve(finite("a"), retry=2500) as port:
+        client = get(port)
+        client.read_to_end()
+        client.close()
+    assert b"\r\n\r\nd\r\nretry: 2500\n\n\r\n" in client.raw
+    assert client.sse.retry == 2500
+
+
+# --- ends ------------------------------------------------------------------
+
+
+def idle_source(ctx):
+    yield "hi"
+    ctx.wait(TIMEOUT * 2)
+
+
+def ticking_source(ctx):
+    # Ignores what ctx.wait returns: closed at its next yield instead.
+    while True:
+        yield "tick"
+        ctx.wait(0.1)
+
+
+@pytest.mark.parametrize("make_items", [idle_source, ticking_source])
+def test_disconnect_closes_source_quietly(serve, make_items, capfd):
+    closed = threading.Event()
+
+    def source(ctx):
+        try:
+            yield from make_items(ctx)
+        finally:
+            closed.set()
+
+    with serve(source, heartbeat=0.2) as port:
+        client = get(port)
+        client.read_items(1)
+        client.close()
+        assert closed.wait(0.6 + 0.2)  # three heartbeats, and some slack
+    assert capfd.readouterr() == ("", "")
+
+
+def test_slow_reader_ends_within_send_timeout(serve, capfd):
+    closed = threading.Event()
+    big = "x" * (1 << 20)
+
+    def source(ctx):
+        try:
+            while True:
+                yield big
+        finally:
+            closed.set()
+
+    with serve(source, send_timeout=0.5) as port:
+        client = get(port, rcvbuf=4096)
+        started = time.monotonic()
+        assert closed.wait(3.0)
+        assert time.monotonic() - started < 3.0
+        client.close()
+    assert capfd.readouterr() == ("", "")
+
+
+def test_source_error_truncates_stream_and_is_raised():
+    def source(ctx):
+        yield "a"
+        raise KeyError("boom")
+
+    errors: List[BaseException] = []
+    with raw_server(source, errors) as port:
+        client = get(port)
+        client.read_to_eof()
+        client.close()
+    assert client.events() == [Event("a")]
+    assert not client.chunked.done
+    assert [type(e) for e in errors] == [KeyError]
+
+
+def test_source_error_reported_by_http_server(capfd):
+    def source(ctx):
+        yield "a"
+        raise KeyError("boom")
+
+    with http_server(source) as port:
+        client = get(port)
+        client.read_to_eof()
+        client.close()
+    assert not client.chunked.done
+    assert "KeyError: 'boom'" in capfd.readouterr().err
+
+
+def test_bad_item_is_a_source_error():
+    errors: List[BaseException] = []
+    with raw_server(finite("a", 42), errors) as port:
+        client = get(port)
+        client.read_to_eof()
+        client.close()
+    assert client.events() == [Event("a")] and not client.chunked.done
+    assert len(errors) == 1 and "not int" in str(errors[0])
+
+
+# --- the raw adapter's own request handling --------------------------------
+
+
+def test_raw_malformed_head_gets_400_and_close():
+    with raw_server(finite("a")) as port:
+        client = Client(port, b"GET /events HTTP/1.1\r\nHost : x\r\n\r\n")
+        client.read_to_eof()
+        client.close()
+    assert client.head[:2] == ("1.1", 400)
+    assert client.events() == []
+
+
+def test_raw_oversized_head_gets_431():
+    with raw_server(finite("a"), max_head_size=100) as port:
+        client = Client(port, b"GET /events HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 200 + b"\r\n\r\n")
+        client.read_to_eof()
+        client.close()
+    assert client.head[:2] == ("1.1", 431)
+
+
+def test_raw_client_gone_before_head_is_quiet(capfd):
+    with raw_server(finite("a")) as port:
+        Client(port, b"GET /ev").close()
+        client = get(port)  # the server has moved on to the next connection
+        client.read_to_end()
+        client.close()
+    assert client.events() == [Event("a")]
+    assert capfd.readouterr() == ("", "")
