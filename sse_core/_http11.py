@@ -12,7 +12,7 @@ request line.
 import re
 from typing import Callable, Generic, List, NamedTuple, Optional, Tuple, TypeVar
 
-from .chunked import _FIELD_LINE, _FIELD_VALUE, _TCHAR, _TOKEN
+from ._abnf import FIELD_LINE, TCHAR, TOKEN, encode_field_line
 from .errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
 
 __all__ = [
@@ -40,13 +40,13 @@ _MAX_LENGTH_DIGITS = 18
 _VERSION = rb"HTTP/([0-9]\.[0-9])"
 # The target takes obs-text as h11 does (some clients send raw UTF-8 paths),
 # never a blank or another control byte.
-_REQUEST_LINE = re.compile(b"(" + _TCHAR + rb"+) ([\x21-\x7e\x80-\xff]+) " + _VERSION)
+_REQUEST_LINE = re.compile(b"(" + TCHAR + rb"+) ([\x21-\x7e\x80-\xff]+) " + _VERSION)
 # "HTTP/1.1 200" without the SP before an empty reason is common enough to accept.
 _STATUS_LINE = re.compile(_VERSION + rb" ([0-9]{3})(?: ([\t \x21-\x7e\x80-\xff]*))?")
 _SUPPORTED_VERSIONS = ("1.0", "1.1")
 _TARGET = re.compile(r"[\x21-\x7e]+")
 _REASON = re.compile(r"[\t \x21-\x7e\x80-\xff]*")
-_CODING = re.compile(r"(" + _TCHAR.decode("ascii") + r"+)[ \t]*(?:;.*)?", re.DOTALL)
+_CODING = re.compile(r"(" + TCHAR.decode("ascii") + r"+)[ \t]*(?:;.*)?", re.DOTALL)
 
 
 class RequestHead(NamedTuple):
@@ -227,7 +227,7 @@ def _parse_fields(lines: List[bytes]) -> List[Tuple[str, str]]:
     for line in lines:
         if line[:1] in (b" ", b"\t"):
             raise RemoteProtocolError("obsolete line folding in header section")
-        match = _FIELD_LINE.fullmatch(line)
+        match = FIELD_LINE.fullmatch(line)
         if match is None:
             raise RemoteProtocolError(f"malformed header field line {line[:100]!r}")
         name, value = match.groups()
@@ -316,7 +316,7 @@ def encode_request_head(method: str, target: str, headers: List[Tuple[str, str]]
     that is empty or holds anything but visible ASCII, or a bad header field
     (see :func:`encode_response_head`).
     """
-    if not isinstance(method, str) or _TOKEN.fullmatch(method.encode("latin-1", "replace")) is None:
+    if not isinstance(method, str) or TOKEN.fullmatch(method.encode("latin-1", "replace")) is None:
         raise LocalProtocolError(f"invalid method {method!r}")
     if not isinstance(target, str) or _TARGET.fullmatch(target) is None:
         raise LocalProtocolError(f"invalid request target {target!r} (percent-encode it)")
@@ -346,13 +346,7 @@ def encode_response_head(
 def _encode_head(start_line: str, headers: List[Tuple[str, str]]) -> bytes:
     parts = [_latin1(start_line, "start line"), b"\r\n"]
     for name, value in headers:
-        raw_name = _latin1(name, "field name")
-        raw_value = _latin1(value, "field value")
-        if _TOKEN.fullmatch(raw_name) is None:
-            raise LocalProtocolError(f"invalid field name {name!r}")
-        if _FIELD_VALUE.fullmatch(raw_value) is None or raw_value != raw_value.strip(b" \t"):
-            raise LocalProtocolError(f"invalid field value {value!r} for {name!r}")
-        parts += [raw_name, b": ", raw_value, b"\r\n"]
+        parts.append(encode_field_line(_latin1(name, "field name"), _latin1(value, "field value")))
     parts.append(b"\r\n")
     return b"".join(parts)
 

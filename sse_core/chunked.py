@@ -3,6 +3,7 @@
 import re
 from typing import List, Optional, Tuple
 
+from ._abnf import FIELD_LINE, QUOTED_STRING, TCHAR, encode_field_line
 from .errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
 
 __all__ = [
@@ -26,25 +27,14 @@ DEFAULT_MAX_TRAILER_SIZE = 16 * 1024
 # ever finish; anything longer is an attack on int() or on our arithmetic.
 _MAX_SIZE_DIGITS = 16
 
-# RFC 9110 section 5.6: tchar, quoted-string (qdtext / quoted-pair), and the
-# field-value bytes (any but the controls, HTAB excepted).
-_TCHAR = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
-_QUOTED_STRING = rb'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
-_VALUE_CHARS = rb"[\t \x21-\x7e\x80-\xff]*"
-
 # chunk-size [ chunk-ext ], without the CRLF. Blanks, tokens, quoted
 # strings and separators never match the same bytes, so a failing match
 # backtracks in linear time.
 _CHUNK_EXT = (
-    rb"[ \t]*;[ \t]*" + _TCHAR + rb"+"
-    rb"(?:[ \t]*=[ \t]*(?:" + _TCHAR + rb"+|" + _QUOTED_STRING + rb"))?"
+    rb"[ \t]*;[ \t]*" + TCHAR + rb"+"
+    rb"(?:[ \t]*=[ \t]*(?:" + TCHAR + rb"+|" + QUOTED_STRING + rb"))?"
 )
 _SIZE_LINE = re.compile(rb"([0-9A-Fa-f]+)(?:" + _CHUNK_EXT + rb")*")
-_TOKEN = re.compile(_TCHAR + b"+")
-# The value's OWS is matched with it and stripped afterwards: a lazy pattern
-# leaving it out would backtrack quadratically over long runs of blanks.
-_FIELD_LINE = re.compile(b"(" + _TCHAR + b"+):(" + _VALUE_CHARS + b")")
-_FIELD_VALUE = re.compile(_VALUE_CHARS)
 
 # The decoder's states; each string also says where EOF came, for close().
 _SIZE = "a chunk size line"
@@ -216,7 +206,7 @@ class ChunkedDecoder:
             return
         if line[:1] in (b" ", b"\t"):
             raise RemoteProtocolError("obsolete line folding in trailer section")
-        match = _FIELD_LINE.fullmatch(line)
+        match = FIELD_LINE.fullmatch(line)
         if match is None:
             raise RemoteProtocolError("malformed trailer field line")
         name, value = match.groups()
@@ -241,11 +231,6 @@ def encode_last_chunk(trailers: Optional[List[Tuple[bytes, bytes]]] = None) -> b
     or blanks at either end, which the peer would strip).
     """
     parts = [b"0\r\n"]
-    for name, value in trailers or ():
-        if _TOKEN.fullmatch(name) is None:
-            raise LocalProtocolError(f"invalid trailer field name {name!r}")
-        if _FIELD_VALUE.fullmatch(value) is None or value != value.strip(b" \t"):
-            raise LocalProtocolError(f"invalid trailer field value {value!r}")
-        parts.append(b"%s: %s\r\n" % (name, value))
+    parts += [encode_field_line(name, value) for name, value in trailers or ()]
     parts.append(b"\r\n")
     return b"".join(parts)
