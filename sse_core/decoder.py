@@ -41,6 +41,8 @@ class SSEDecoder:
     - ``dispatch_unterminated``: at ``close()``, dispatch an event whose
       closing blank line never came, as if it had. The spec discards it, and
       so does the default.
+    - ``last_event_id``: where the ID starts, for a stream resumed after a
+      reconnect (a browser keeps it across connections).
 
     Either limit may be ``None`` to disable it. Passing one raises
     :class:`LimitExceeded`. Nothing is lost: a call that completed events
@@ -59,11 +61,12 @@ class SSEDecoder:
         max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE,
         comments: bool = False,
         dispatch_unterminated: bool = False,
+        last_event_id: str = "",
     ) -> None:
         self.max_event_size = max_event_size
         self.comments = comments
         self.dispatch_unterminated = dispatch_unterminated
-        self.last_event_id = ""
+        self.last_event_id = last_event_id
         self.retry: Optional[int] = None
         self._lines = LineSplitter(max_line_size)
         # Bytes at the very start of the stream, held while they may still
@@ -72,7 +75,7 @@ class SSEDecoder:
         self._data: List[bytes] = []
         self._data_size = 0
         self._event_type = ""
-        self._id_buffer = ""
+        self._id_buffer = last_event_id
         self._event_retry: Optional[int] = None
         self._error: Optional[SSEError] = None
         self._closed = False

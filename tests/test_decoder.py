@@ -435,3 +435,14 @@ def test_not_unterminated_at_an_event_boundary(stream):
     decoder = SSEDecoder()
     decoder.feed(stream)
     assert not decoder.unterminated
+
+
+def test_last_event_id_option_resumes_a_stream():
+    decoder = SSEDecoder(last_event_id="41")
+    assert decoder.last_event_id == "41"
+    assert not decoder.unterminated
+    assert decoder.feed(b"data: a\n\nid: 42\ndata: b\n\nid\ndata: c\n\n") == [
+        Event("a", id="41"),
+        Event("b", id="42"),
+        Event("c", id=""),
+    ]
