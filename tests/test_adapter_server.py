@@ -50,6 +50,8 @@ def http_server(source, protocol_version: str = "HTTP/1.1", **options) -> Iterat
         def do_GET(self):
             send_event_stream(self, source, **options)
 
+        do_POST = do_GET
+
         def log_message(self, *args):
             pass
 
@@ -433,3 +435,48 @@ def test_raw_client_gone_before_head_is_quiet(capfd):
         client.close()
     assert client.events() == [Event("a")]
     assert capfd.readouterr() == ("", "")
+
+
+# --- request bodies --------------------------------------------------------
+
+
+def post(port: int, body: bytes, framing: str) -> Client:
+    lines = ["POST /v1/chat/completions HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json", framing, "", ""]
+    return Client(port, "\r\n".join(lines).encode("ascii") + body)
+
+
+def echo_body(ctx):
+    yield ctx.body.decode("utf-8")
+
+
+def test_request_body_given_to_source(serve):
+    body = b'{"stream": true, "messages": []}'
+    with serve(echo_body) as port:
+        client = post(port, body, f"Content-Length: {len(body)}")
+        client.read_items(1)
+        client.close()
+    assert client.events() == [Event(body.decode())]
+
+
+def test_chunked_request_body_given_to_source(serve):
+    with serve(echo_body) as port:
+        client = post(port, b"5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n", "Transfer-Encoding: chunked")
+        client.read_items(1)
+        client.close()
+    assert client.events() == [Event('{"a":1}')]
+
+
+def test_request_body_over_max_body_size_gets_413(serve):
+    with serve(echo_body, max_body_size=4) as port:
+        client = post(port, b"12345", "Content-Length: 5")
+        head = client.read_head()
+        client.close()
+    assert head.status == 413
+
+
+def test_malformed_chunked_request_body_gets_400(serve):
+    with serve(echo_body) as port:
+        client = post(port, b"zz\r\n", "Transfer-Encoding: chunked")
+        head = client.read_head()
+        client.close()
+    assert head.status == 400

@@ -17,12 +17,12 @@ import queue
 import socket
 import threading
 import time
-from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union, cast
 
 from .._http11 import RequestHead, encode_response_head, header_value, request_body_framing
-from ..chunked import encode_chunk, encode_last_chunk
+from ..chunked import ChunkedDecoder, encode_chunk, encode_last_chunk
 from ..encoder import encode
-from ..errors import LocalProtocolError, RemoteProtocolError
+from ..errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
 from ..events import Event
 
 try:
@@ -30,7 +30,7 @@ try:
 except ImportError:  # a CPython built without OpenSSL
     SSLSocket = ()  # type: ignore[assignment,misc]
 
-__all__ = ["Item", "Source", "StreamContext", "stream_events"]
+__all__ = ["Item", "Source", "StreamContext", "stream_events", "read_request_body", "DEFAULT_MAX_BODY_SIZE"]
 
 Item = Union[Event, Dict[str, object], str]
 
@@ -44,12 +44,17 @@ _IDLE_CHECK_INTERVAL = 15.0
 
 _HEARTBEAT = encode(comment="ping")
 
+# A chat completion request with a long history is tens of KiB; a request
+# body is held in memory whole, so the bound stays modest.
+DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+
 
 class StreamContext:
     """What a source is told about its stream, and how it should wait.
 
     - ``request_head``: the request, a :class:`~sse_core._http11.RequestHead`
       (``method``, ``target``, ``version``, ``headers`` with lowercase names).
+    - ``body``: the request body (``b""`` if none), e.g. a JSON request.
     - ``last_event_id``: the request's ``Last-Event-ID`` header, ``""`` if
       none: a reconnecting client wants the events after that one.
     - ``wait(seconds)``: sleep up to ``seconds`` (``None``: until the end);
@@ -58,8 +63,9 @@ class StreamContext:
     - ``disconnected``: whether the stream has ended.
     """
 
-    def __init__(self, request_head: RequestHead, ended: threading.Event) -> None:
+    def __init__(self, request_head: RequestHead, body: bytes, ended: threading.Event) -> None:
         self.request_head = request_head
+        self.body = body
         self.last_event_id = header_value(request_head.headers, "last-event-id") or ""
         self._ended = ended
 
@@ -82,9 +88,51 @@ class _Finished(NamedTuple):
     error: Optional[Exception]
 
 
+def read_request_body(
+    head: RequestHead, buffered: bytes, read: Callable[[int], bytes], max_body_size: Optional[int]
+) -> Tuple[bytes, bool]:
+    """Read the body ``head`` announces; return it and whether it ended exactly.
+
+    ``buffered`` holds bytes already received after the head; ``read(n)``
+    returns up to ``n`` more (``b""`` at EOF). A chunked body may be read
+    past its end, and then the connection cannot carry another request.
+    Raises RemoteProtocolError for a malformed or cut-short body and
+    LimitExceeded past ``max_body_size``.
+    """
+    kind, length = request_body_framing(head)
+    if kind == "none":
+        return b"", not buffered
+    if kind == "length":
+        length = cast(int, length)
+        _check_body_size(length, max_body_size)
+        body = bytearray(buffered[:length])
+        while len(body) < length:
+            more = read(min(length - len(body), 65536))
+            if not more:
+                raise RemoteProtocolError("request body cut short")
+            body += more
+        return bytes(body), len(buffered) <= length
+    decoder = ChunkedDecoder()
+    body = bytearray(decoder.feed(buffered))
+    while not decoder.done:
+        _check_body_size(len(body), max_body_size)
+        more = read(65536)
+        if not more:
+            decoder.close()
+        body += decoder.feed(more)
+    _check_body_size(len(body), max_body_size)
+    return bytes(body), not decoder.unused
+
+
+def _check_body_size(size: int, max_body_size: Optional[int]) -> None:
+    if max_body_size is not None and size > max_body_size:
+        raise LimitExceeded("max_body_size", max_body_size, size)
+
+
 def stream_events(
     sock: socket.socket,
     request_head: RequestHead,
+    body: bytes,
     source: Source,
     *,
     response_version: str,
@@ -96,10 +144,10 @@ def stream_events(
 ) -> bool:
     """Send the event-stream response to ``request_head`` on ``sock``.
 
-    The body is chunked when the request and ``response_version`` are both
-    HTTP/1.1, else delimited by closing the connection. Returns True when
-    the response was sent whole and the connection may carry another
-    request. An exception raised by the source (or an item it yields that
+    ``body`` is the request body, already read. The response is chunked
+    when the request and ``response_version`` are both HTTP/1.1, else
+    delimited by closing the connection. Returns True when the response was
+    sent whole and the connection may carry another request. An exception raised by the source (or an item it yields that
     cannot be encoded) ends the stream without its last chunk, so the client
     sees it truncated, and is raised here once the producer is joined.
     """
@@ -111,7 +159,7 @@ def stream_events(
     except OSError:  # not a TCP socket
         pass
     chunked = request_head.version == "1.1" and response_version == "1.1"
-    keep_alive = keep_alive and chunked and _has_no_body(request_head)
+    keep_alive = keep_alive and chunked
     headers = [
         ("Date", email.utils.formatdate(usegmt=True)),
         *extra_headers,
@@ -134,7 +182,7 @@ def stream_events(
     ended = threading.Event()
     items: "queue.Queue[Union[bytes, _Finished]]" = queue.Queue(_QUEUE_SIZE)
     producer = threading.Thread(
-        target=_produce, args=(source, StreamContext(request_head, ended), items), name="sse_core source", daemon=True
+        target=_produce, args=(source, StreamContext(request_head, body, ended), items), name="sse_core source", daemon=True
     )
     producer.start()
     finished = None
@@ -155,15 +203,6 @@ def stream_events(
     if finished.error is not None:
         raise finished.error
     return complete and keep_alive
-
-
-def _has_no_body(head: RequestHead) -> bool:
-    # A request body is never read here, so the connection cannot be reused
-    # after one: its bytes would be taken for the next request.
-    try:
-        return request_body_framing(head) in (("none", 0), ("length", 0))
-    except RemoteProtocolError:
-        return False
 
 
 def _produce(source: Source, context: StreamContext, items: "queue.Queue[Union[bytes, _Finished]]") -> None:

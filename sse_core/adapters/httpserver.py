@@ -4,9 +4,10 @@ import http.server
 from typing import Optional
 
 from .._http11 import RequestHead
-from ._streamer import Item, Source, StreamContext, stream_events
+from ..errors import LimitExceeded, RemoteProtocolError
+from ._streamer import DEFAULT_MAX_BODY_SIZE, Item, Source, StreamContext, read_request_body, stream_events
 
-__all__ = ["send_event_stream", "StreamContext", "Item", "Source"]
+__all__ = ["send_event_stream", "StreamContext", "Item", "Source", "DEFAULT_MAX_BODY_SIZE"]
 
 
 def send_event_stream(
@@ -16,10 +17,14 @@ def send_event_stream(
     heartbeat: Optional[float] = 15.0,
     retry: Optional[int] = None,
     send_timeout: Optional[float] = 30.0,
+    max_body_size: Optional[int] = DEFAULT_MAX_BODY_SIZE,
 ) -> None:
     """Answer the request ``handler`` is serving with an event stream; return when it ends.
 
-    Call it from ``do_GET`` instead of ``send_response``. ``source`` is
+    Call it from ``do_GET`` or ``do_POST`` instead of ``send_response``,
+    without reading the request body: it is read here (Content-Length or
+    chunked, up to ``max_body_size`` bytes) and given to the source as
+    ``ctx.body``. A malformed body gets a 400 response, a larger one 413. ``source`` is
     called with a :class:`StreamContext` and returns an iterable of items:
     an :class:`~sse_core.Event` (an event type of ``"message"`` and an empty
     ``id`` are left out), a ``dict`` of :func:`~sse_core.encode` keyword
@@ -47,6 +52,14 @@ def send_event_stream(
     )
     keep_alive = not handler.close_connection
     handler.close_connection = True  # unless the stream ends whole
+    try:
+        body, exact = read_request_body(request_head, b"", handler.rfile.read1, max_body_size)
+    except LimitExceeded:
+        handler.send_error(413)
+        return
+    except RemoteProtocolError:
+        handler.send_error(400)
+        return
     handler.wfile.flush()
     sock = handler.connection
     timeout = sock.gettimeout()
@@ -55,9 +68,10 @@ def send_event_stream(
         handler.close_connection = not stream_events(
             sock,
             request_head,
+            body,
             source,
             response_version="1.1" if handler.protocol_version == "HTTP/1.1" else "1.0",
-            keep_alive=keep_alive,
+            keep_alive=keep_alive and exact,
             extra_headers=[("Server", handler.version_string())],
             heartbeat=heartbeat,
             retry=retry,
