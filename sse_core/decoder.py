@@ -158,6 +158,7 @@ class SSEDecoder:
                 if limit is not None and self._data_size > limit:
                     self._error = LimitExceeded("max_event_size", limit, self._data_size)
                     self._data = []
+                    self._data_size = 0
                     break
             elif not name:
                 if self.comments:

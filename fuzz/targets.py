@@ -1,0 +1,366 @@
+"""Fuzz targets for sse_core: plain functions of one ``bytes`` argument.
+
+Each target returns None when its invariant holds and raises AssertionError
+when it does not; any other exception escaping a target is a bug as well.
+They need nothing but sse_core, so any driver can call them: the hypothesis
+runner next to this file, a coverage-guided fuzzer, or a Python shell
+replaying a finding.
+
+The targets read a few private attributes of the decoders to check that
+their buffers stay bounded; each such read is marked where it happens.
+"""
+
+import os
+import re
+import sys
+from typing import Callable, Dict, List, Optional, Tuple, Union
+
+# Run as ``python fuzz/<runner>.py`` from the repo root, sys.path[0] is fuzz/;
+# put the repo root first so the sse_core under test is this checkout's.
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import sse_core  # noqa: E402
+from sse_core import chunked as _chunked  # noqa: E402  (for the private state name _TRAILER)
+
+__all__ = ["check_decoder", "check_chunked", "check_roundtrip", "TARGETS"]
+
+# Small bounds, so that short fuzz inputs reach them.
+DECODER_MAX_LINE_SIZE = 64
+DECODER_MAX_EVENT_SIZE = 256
+CHUNKED_MAX_LINE_SIZE = 32
+CHUNKED_MAX_TRAILER_SIZE = 64
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+# An error, described by what must not depend on how the input was split:
+# its type and, for LimitExceeded, which bound it names (not the size reached,
+# which does).
+_ErrorKey = Optional[Tuple[str, Optional[str]]]
+
+
+def _error_key(exc: Optional[BaseException]) -> _ErrorKey:
+    if exc is None:
+        return None
+    return type(exc).__name__, getattr(exc, "limit", None)
+
+
+# --- Splitting one input into reads --------------------------------------
+
+
+def _control(data: bytes) -> Tuple[int, bytes]:
+    """Split an input into its control byte and the stream it controls."""
+    return (data[0], data[1:]) if data else (0, b"")
+
+
+def _bytewise(stream: bytes) -> List[bytes]:
+    return [stream[i : i + 1] for i in range(len(stream))]
+
+
+def _reads(control: int, stream: bytes) -> List[bytes]:
+    """Cut ``stream`` into reads, in a pattern the control byte picks.
+
+    Bits 0-1 choose the pattern and bits 4-7 (``param``, 0 to 15) tune it;
+    bits 2-3 are left to the targets for their own options. Everything is
+    derived from the input, so a printed failing input replays exactly.
+    """
+    pattern = control & 3
+    param = control >> 4
+    if pattern == 0:  # equal reads of 2 to 17 bytes
+        size = param + 2
+        return [stream[i : i + size] for i in range(0, len(stream), size)]
+    if pattern == 1:
+        # A read ends after every line-end byte, colon, space and BOM byte:
+        # a CR at the end of one read and its LF at the start of the next, a
+        # "data:" and its space apart, a BOM in pieces.
+        reads = []
+        start = 0
+        for i, byte in enumerate(stream):
+            if byte in b"\r\n: \xef\xbb":
+                reads.append(stream[start : i + 1])
+                start = i + 1
+        reads.append(stream[start:])
+        return reads
+    if pattern == 2:
+        # Read lengths of 0 to 7 taken from the bytes themselves; 0 is a
+        # feed(b""). There are at most len(stream) of them, then the rest.
+        reads = []
+        pos = 0
+        for byte in stream:
+            if pos >= len(stream):
+                break
+            size = (byte + param) % 8
+            reads.append(stream[pos : pos + size])
+            pos += size
+        reads.append(stream[pos:])
+        return reads
+    # Two reads, cut at param/15 of the way.
+    cut = len(stream) * param // 15
+    return [stream[:cut], stream[cut:]]
+
+
+# --- check_decoder --------------------------------------------------------
+
+_DecoderResult = Tuple[List[Union[sse_core.Event, sse_core.Comment]], str, Optional[int], _ErrorKey]
+
+
+def _check_decoder_buffers(decoder: sse_core.SSEDecoder) -> None:
+    # Private state, read on purpose: the incomplete line held by the line
+    # splitter and the running size of the event's data buffer.
+    pending = decoder._lines.pending_size
+    assert pending <= DECODER_MAX_LINE_SIZE, f"buffered line of {pending} bytes"
+    # A feed that completed events before a fault returns them and keeps the
+    # error (private too) for the next call; the data buffer is dropped then,
+    # but its counter is not reset, so it is only meaningful before a fault.
+    if decoder._error is None:
+        size = decoder._data_size
+        assert size <= DECODER_MAX_EVENT_SIZE, f"data buffer of {size} bytes"
+
+
+def _decode(reads: List[bytes], comments: bool, dispatch_unterminated: bool) -> _DecoderResult:
+    decoder = sse_core.SSEDecoder(
+        max_line_size=DECODER_MAX_LINE_SIZE,
+        max_event_size=DECODER_MAX_EVENT_SIZE,
+        comments=comments,
+        dispatch_unterminated=dispatch_unterminated,
+    )
+    output: List[Union[sse_core.Event, sse_core.Comment]] = []
+    error: Optional[sse_core.SSEError] = None
+    try:
+        for read in reads:
+            output += decoder.feed(read)
+            _check_decoder_buffers(decoder)
+        output += decoder.close()
+    except sse_core.SSEError as exc:
+        error = exc
+    if error is None:
+        assert decoder.close() == [], "a second close() returned events"
+        _assert_raises(sse_core.LocalProtocolError, "feed() after close()", lambda: decoder.feed(b""))
+    else:
+        # A failed decoder keeps raising, whatever it is asked.
+        _assert_raises(type(error), "feed() after an error", lambda: decoder.feed(b""))
+        _assert_raises(type(error), "close() after an error", decoder.close)
+    return output, decoder.last_event_id, decoder.retry, _error_key(error)
+
+
+def check_decoder(data: bytes) -> None:
+    """SSEDecoder: only SSEError escapes; any split gives the same result; buffers stay bounded.
+
+    The first byte is a control byte (see ``_reads``; bit 2 turns on
+    ``comments``, bit 3 ``dispatch_unterminated``); the rest is the stream,
+    fed to a decoder with max_line_size=64 and max_event_size=256, then
+    closed. Fed whole, one byte at a time, and in the reads the control byte
+    picks, it gives the same events (and comments), ``last_event_id``,
+    ``retry`` and error (type, and the bound for LimitExceeded). After every
+    feed the buffered incomplete line is at most max_line_size and the data
+    buffer at most max_event_size. A failed decoder raises on every later
+    call; a closed one returns [] from close() and refuses feed().
+    """
+    control, stream = _control(data)
+    options = bool(control & 4), bool(control & 8)
+    whole = _decode([stream], *options)
+    for name, reads in (("byte by byte", _bytewise(stream)), ("split", _reads(control, stream))):
+        got = _decode(reads, *options)
+        assert got == whole, f"fed {name} {reads!r}:\n  {got!r}\nfed whole:\n  {whole!r}"
+
+
+# --- check_chunked --------------------------------------------------------
+
+_ChunkedResult = Tuple[bytes, bool, List[Tuple[bytes, bytes]], bytes, _ErrorKey]
+
+
+def _check_chunked_buffer(decoder: sse_core.ChunkedDecoder) -> None:
+    # Private state, read on purpose: the incomplete size or trailer line,
+    # the decoder's state, and the size of the trailer lines already in.
+    buffered = len(decoder._buf)
+    if decoder._state == _chunked._TRAILER:
+        total = decoder._trailer_size + buffered
+        assert total <= CHUNKED_MAX_TRAILER_SIZE, f"trailer section of {total} bytes buffered"
+    else:
+        assert buffered <= CHUNKED_MAX_LINE_SIZE, f"buffered line of {buffered} bytes"
+
+
+def _dechunk(reads: List[bytes]) -> _ChunkedResult:
+    decoder = sse_core.ChunkedDecoder(
+        max_line_size=CHUNKED_MAX_LINE_SIZE, max_trailer_size=CHUNKED_MAX_TRAILER_SIZE
+    )
+    body: List[bytes] = []
+    error: Optional[sse_core.SSEError] = None
+    try:
+        for read in reads:
+            body.append(decoder.feed(read))
+            _check_chunked_buffer(decoder)
+        decoder.close()
+    except sse_core.SSEError as exc:
+        error = exc
+    if error is None:
+        assert decoder.done, "close() accepted an unfinished body"
+        _assert_raises(sse_core.LocalProtocolError, "feed() after close()", lambda: decoder.feed(b""))
+    else:
+        _assert_raises(type(error), "feed() after an error", lambda: decoder.feed(b""))
+        _assert_raises(type(error), "close() after an error", decoder.close)
+    return b"".join(body), decoder.done, decoder.trailers, decoder.unused, _error_key(error)
+
+
+def check_chunked(data: bytes) -> None:
+    """ChunkedDecoder: only SSEError escapes; any split gives the same result; buffers stay bounded.
+
+    The first byte is a control byte (see ``_reads``); the rest is fed to a
+    decoder with max_line_size=32 and max_trailer_size=64, then closed. Fed
+    whole, one byte at a time, and in the reads the control byte picks, it
+    gives the same body bytes, ``done``, ``trailers``, ``unused`` and error
+    (type, and the bound for LimitExceeded). After every feed the buffered
+    size line is at most max_line_size, and the trailer section buffered so
+    far at most max_trailer_size. A failed decoder raises on every later
+    call; close() without an error means ``done``.
+    """
+    control, stream = _control(data)
+    whole = _dechunk([stream])
+    for name, reads in (("byte by byte", _bytewise(stream)), ("split", _reads(control, stream))):
+        got = _dechunk(reads)
+        assert got == whole, f"fed {name} {reads!r}:\n  {got!r}\nfed whole:\n  {whole!r}"
+
+
+# --- check_roundtrip ------------------------------------------------------
+
+_FIELD_NAMES = ("data", "event", "id", "retry", "comment")
+
+
+def _messages(data: bytes) -> List[Dict[str, Union[str, int]]]:
+    """Read ``data`` as a list of encode() keyword arguments.
+
+    The bytes are decoded as UTF-8 (errors replaced) and cut at U+001E into
+    messages. A message is cut at U+001F into parts: the first part, if not
+    empty, is ``data``; each later non-empty part names its field by its
+    first character, the rest being the value: d, e, i, r, c for data,
+    event, id, retry, comment, and any other by its code point mod 5 in that
+    order (a repeated field: the last wins). A ``retry`` value is the number
+    its first 8 UTF-8 bytes make, big-endian. So b"hi\x1fex\x1e\x1fi1" is
+    [{"data": "hi", "event": "x"}, {"id": "1"}].
+    """
+    messages: List[Dict[str, Union[str, int]]] = []
+    for record in data.decode("utf-8", "replace").split("\x1e"):
+        parts = record.split("\x1f")
+        fields: Dict[str, Union[str, int]] = {}
+        if parts[0]:
+            fields["data"] = parts[0]
+        for part in parts[1:]:
+            if part:
+                index = "deirc".find(part[0])
+                fields[_FIELD_NAMES[index if index >= 0 else ord(part[0]) % 5]] = part[1:]
+        if "retry" in fields:
+            fields["retry"] = int.from_bytes(str(fields["retry"]).encode("utf-8")[:8], "big")
+        messages.append(fields)
+    return messages
+
+
+def _refused(name: str, value: Union[str, int]) -> bool:
+    """Whether encode() must refuse this field, whatever comes with it."""
+    if name == "event":
+        return "\r" in str(value) or "\n" in str(value)
+    if name == "id":
+        return "\r" in str(value) or "\n" in str(value) or "\0" in str(value)
+    if name == "retry":  # decoders ignore a longer retry
+        return not 0 <= int(value) <= sse_core.MAX_RETRY
+    return False
+
+
+def check_roundtrip(data: bytes) -> None:
+    """Decoding what encode() wrote gives the messages back; so does de-chunking encode_chunk().
+
+    ``data`` becomes a list of messages (see ``_messages``). A field encode()
+    must refuse (a CR or LF in ``event`` or ``id``, a NUL in ``id``, a
+    ``retry`` above MAX_RETRY) and an empty message are checked to raise
+    LocalProtocolError, then dropped. The rest is encoded, and an SSEDecoder
+    (comments on) returns exactly: each comment line, and for each message
+    with ``data`` an Event whose data has every CRLF and CR turned into LF,
+    whose type is ``event`` or "message", whose id is the last id sent so
+    far, and whose retry is the message's own. Its ``last_event_id`` and
+    ``retry`` are the last sent.
+
+    The encoded messages, one encode_chunk() each, then encode_last_chunk()
+    with the (event, id) pairs it accepts as trailers, de-chunk to the same
+    bytes, with those trailers (names lowercased) and nothing unused.
+    """
+    encoded: List[bytes] = []
+    expected: List[Union[sse_core.Event, sse_core.Comment]] = []
+    trailers: List[Tuple[bytes, bytes]] = []
+    last_id = ""
+    last_retry: Optional[int] = None
+    for fields in _messages(data):
+        for name, value in list(fields.items()):
+            if _refused(name, value):
+                _assert_raises(
+                    sse_core.LocalProtocolError,
+                    f"encode({name}={value!r})",
+                    lambda: sse_core.encode(**{name: value}),  # type: ignore[arg-type]
+                )
+                del fields[name]
+        if not fields:
+            _assert_raises(sse_core.LocalProtocolError, "encode()", sse_core.encode)
+            continue
+        encoded.append(sse_core.encode(**fields))  # type: ignore[arg-type]
+
+        comment = fields.get("comment")
+        if isinstance(comment, str):
+            expected += [sse_core.Comment(line) for line in _LINE_BREAK.split(comment)]
+        event_id = fields.get("id")
+        if isinstance(event_id, str):
+            last_id = event_id
+        retry = fields.get("retry")
+        if isinstance(retry, int):
+            last_retry = retry
+        else:
+            retry = None
+        event_data = fields.get("data")
+        if isinstance(event_data, str):
+            event_type = str(fields.get("event") or "message")
+            event_data = _LINE_BREAK.sub("\n", event_data)
+            expected.append(sse_core.Event(event_data, event_type, last_id, retry))
+        if isinstance(fields.get("event"), str) and isinstance(event_id, str):
+            pair = (str(fields["event"]).encode("utf-8"), event_id.encode("utf-8"))
+            try:
+                sse_core.encode_last_chunk([pair])
+            except sse_core.LocalProtocolError:
+                pass
+            else:
+                trailers.append(pair)
+
+    stream = b"".join(encoded)
+    decoder = sse_core.SSEDecoder(comments=True)
+    got = decoder.feed(stream) + decoder.close()
+    assert got == expected, f"decoded {stream!r}:\n  {got!r}\nexpected:\n  {expected!r}"
+    assert decoder.last_event_id == last_id, f"last_event_id {decoder.last_event_id!r}, not {last_id!r}"
+    assert decoder.retry == last_retry, f"retry {decoder.retry!r}, not {last_retry!r}"
+
+    wire = b"".join(sse_core.encode_chunk(part) for part in encoded)
+    wire += sse_core.encode_last_chunk(trailers)
+    dechunker = sse_core.ChunkedDecoder(max_trailer_size=None)
+    body = dechunker.feed(wire)
+    dechunker.close()
+    assert body == stream, f"de-chunked {wire!r}:\n  {body!r}\nexpected:\n  {stream!r}"
+    assert dechunker.done and dechunker.unused == b"", f"done={dechunker.done}, unused={dechunker.unused!r}"
+    want = [(name.lower(), value) for name, value in trailers]
+    assert dechunker.trailers == want, f"trailers {dechunker.trailers!r}, not {want!r}"
+
+
+# --- Helpers --------------------------------------------------------------
+
+
+def _assert_raises(kind: type, what: str, call: Callable[[], object]) -> None:
+    # Another SSEError is a failed check; any other exception is a bug and
+    # propagates as it is.
+    try:
+        call()
+    except sse_core.SSEError as exc:
+        assert isinstance(exc, kind), f"{what} raised {exc!r}, not {kind.__name__}"
+        return
+    raise AssertionError(f"{what} did not raise {kind.__name__}")
+
+
+TARGETS: Dict[str, Callable[[bytes], None]] = {
+    "check_decoder": check_decoder,
+    "check_chunked": check_chunked,
+    "check_roundtrip": check_roundtrip,
+}
