@@ -6,8 +6,7 @@ transport and http.client.
 """
 
 import contextlib
-import http.server
-import socket
+import json
 import threading
 import time
 from typing import Iterator, List
@@ -16,74 +15,22 @@ import pytest
 
 from sse_core import Event
 from sse_core.adapters.client import EndReason, EventSource, Timeouts, stream
-from sse_core.adapters.httpserver import send_event_stream
-from sse_core.adapters.rawsocket import serve_event_stream
+
+from .servers import http_server, raw_server
 
 FAST = Timeouts(connect=5.0, idle=5.0, total=20.0)
 
 
-class _HTTPServer(http.server.ThreadingHTTPServer):
-    daemon_threads = False  # server_close() joins the handler threads
-
-
 @contextlib.contextmanager
-def http_server(source, protocol_version: str, **options) -> Iterator[str]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            send_event_stream(self, source, **options)
-
-        do_POST = do_GET
-
-        def log_message(self, *args):
-            pass
-
-    Handler.protocol_version = protocol_version
-    server = _HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-@contextlib.contextmanager
-def raw_server(source, **options) -> Iterator[str]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.05)
-    stop = threading.Event()
-    workers: List[threading.Thread] = []
-
-    def accept_loop():
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except socket.timeout:
-                continue
-            worker = threading.Thread(target=serve_event_stream, args=(conn, source), kwargs=options)
-            worker.start()
-            workers.append(worker)
-
-    thread = threading.Thread(target=accept_loop)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join()
-        for worker in workers:
-            worker.join(10)
-        listener.close()
+def url_of(server) -> Iterator[str]:
+    with server as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 SERVERS = {
-    "httpserver-1.1": lambda source, **options: http_server(source, "HTTP/1.1", **options),
-    "httpserver-1.0": lambda source, **options: http_server(source, "HTTP/1.0", **options),
-    "rawsocket": raw_server,
+    "httpserver-1.1": lambda source, **options: url_of(http_server(source, "HTTP/1.1", **options)),
+    "httpserver-1.0": lambda source, **options: url_of(http_server(source, "HTTP/1.0", **options)),
+    "rawsocket": lambda source, **options: url_of(raw_server(source, **options)),
 }
 
 
@@ -126,7 +73,7 @@ def test_events_arrive_intact_and_the_stream_ends_cleanly(serve, transport):
 
 def test_llm_post_with_json_body_ends_at_done(serve, transport):
     def completion(ctx):
-        request = __import__("json").loads(ctx.body)
+        request = json.loads(ctx.body)
         for word in request["prompt"].split():
             yield {"data": '{"delta": "%s"}' % word}
         yield "[DONE]"

@@ -5,19 +5,17 @@ adapter; HTTP/1.0 behaviour has cases of its own. Every test is bounded in
 time, and an autouse fixture checks that no thread outlives it.
 """
 
-import contextlib
-import http.server
 import socket
 import threading
 import time
-from typing import Callable, Iterator, List, Optional, Tuple, Union
+from typing import Callable, List, Optional, Tuple, Union
 
 import pytest
 
 from sse_core import ChunkedDecoder, Comment, Event, SSEDecoder
 from sse_core._http11 import ResponseHead, ResponseHeadReader, header_value, response_body_framing
-from sse_core.adapters.httpserver import send_event_stream
-from sse_core.adapters.rawsocket import serve_event_stream
+
+from .servers import http_server, raw_server
 
 TIMEOUT = 5.0
 EVENT_STREAM_HEADERS = [
@@ -38,63 +36,6 @@ def no_thread_left():
 
 
 # --- servers ---------------------------------------------------------------
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = False  # so that server_close() joins the handler threads
-
-
-@contextlib.contextmanager
-def http_server(source, protocol_version: str = "HTTP/1.1", **options) -> Iterator[int]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            send_event_stream(self, source, **options)
-
-        do_POST = do_GET
-
-        def log_message(self, *args):
-            pass
-
-    Handler.protocol_version = protocol_version
-    server = _Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-@contextlib.contextmanager
-def raw_server(source, errors: Optional[List[BaseException]] = None, **options) -> Iterator[int]:
-    """Serve connections one at a time with serve_event_stream; collect what it raises."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.05)
-    stop = threading.Event()
-
-    def accept_loop():
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except socket.timeout:
-                continue
-            try:
-                serve_event_stream(conn, source, **options)
-            except Exception as exc:
-                (errors if errors is not None else []).append(exc)
-
-    thread = threading.Thread(target=accept_loop)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
 
 
 SERVERS = {"httpserver": http_server, "rawsocket": raw_server}

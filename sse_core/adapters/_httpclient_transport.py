@@ -16,6 +16,7 @@ from typing import Optional
 from .._http11 import ResponseHead, response_body_framing
 from ..errors import RemoteProtocolError
 from ._request import Request
+from ._socket_transport import shutdown
 from ._timeouts import Deadline
 
 __all__ = ["HTTPClientTransport"]
@@ -115,11 +116,7 @@ class HTTPClientTransport:
 
     def abort(self) -> None:
         """Wake a read blocked in another thread; the reader then sees the end."""
-        if self._sock is not None:
-            try:
-                self._sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already disconnected
+        shutdown(self._sock)
 
     def close(self) -> None:
         # Not while another thread reads: HTTPResponse.close() under a

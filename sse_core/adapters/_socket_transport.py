@@ -14,7 +14,7 @@ from ..errors import RemoteProtocolError
 from ._request import Request
 from ._timeouts import Deadline
 
-__all__ = ["SocketTransport"]
+__all__ = ["SocketTransport", "shutdown"]
 
 _READ_SIZE = 65536
 
@@ -115,13 +115,18 @@ class SocketTransport:
 
     def abort(self) -> None:
         """Wake a read blocked in another thread; the reader then sees the end."""
-        if self._sock is not None:
-            try:
-                self._sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already disconnected
+        shutdown(self._sock)
 
     def close(self) -> None:
         self.abort()
         if self._sock is not None:
             self._sock.close()
+
+
+def shutdown(sock: Optional[socket.socket]) -> None:
+    """Shut ``sock`` down both ways, so that a read blocked on it returns."""
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already disconnected
