@@ -8,15 +8,26 @@ sse_core too.
 
 An SSE workload expects a list of ``(event, data, id)`` tuples, where ``id``
 is the last event ID at dispatch, as a browser reports it. A chunked workload
-expects the decoded body bytes.
+expects the decoded body bytes. An encode workload's "reads" are messages
+(keyword dicts for an encoder) and it expects the events a client gets from
+the bytes encoded; ``read_back`` turns those bytes into events.
 """
 
 import base64
 import json
 import random
-from typing import Iterable, List, Optional, Sequence, Tuple
+import re
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-__all__ = ["Workload", "Expected", "sse_workloads", "chunked_workloads", "all_workloads"]
+__all__ = [
+    "Workload",
+    "Expected",
+    "sse_workloads",
+    "chunked_workloads",
+    "encode_workloads",
+    "all_workloads",
+    "read_back",
+]
 
 Expected = Tuple[str, str, str]  # (event, data, id)
 
@@ -37,11 +48,13 @@ SEGMENT_SIZE = 1460
 class Workload:
     """One stream, the reads it arrives in, and the output it must give.
 
-    ``kind`` is ``"sse"`` (``expected`` is a list of ``(event, data, id)``)
-    or ``"chunked"`` (``expected`` is the body bytes). ``line_end`` is the one
-    line end an SSE stream uses throughout, or None when it mixes them, which
-    is what tells a naive splitter it does not apply. ``items`` counts the
-    events or the chunks.
+    ``kind`` is ``"sse"`` (``expected`` is a list of ``(event, data, id)``),
+    ``"chunked"`` (``expected`` is the body bytes) or ``"encode"`` (``reads``
+    are messages, and ``check`` reads the encoded bytes back as events).
+    ``line_end`` is the one line end an SSE stream uses throughout, or None
+    when it mixes them, which is what tells a naive splitter it does not
+    apply. ``items`` counts the events or the chunks. ``size`` defaults to
+    the bytes of the reads.
     """
 
     def __init__(
@@ -49,10 +62,12 @@ class Workload:
         name: str,
         kind: str,
         description: str,
-        reads: List[bytes],
+        reads: List[Any],
         expected: object,
         items: int,
         line_end: Optional[bytes] = None,
+        size: Optional[int] = None,
+        check: Optional[Callable[[Any], object]] = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -61,7 +76,9 @@ class Workload:
         self.expected = expected
         self.items = items
         self.line_end = line_end
-        self.size = sum(len(read) for read in reads)
+        self.size = sum(len(read) for read in reads) if size is None else size
+        # Maps an implementation's output to what is compared with expected.
+        self.check = check
 
     def __repr__(self) -> str:
         return f"<Workload {self.name}: {self.size} bytes in {len(self.reads)} reads>"
@@ -286,5 +303,82 @@ def chunked_workloads() -> List[Workload]:
     return workloads
 
 
+# --- encoding ----------------------------------------------------------------
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def read_back(stream: bytes) -> List[Expected]:
+    """The events a client gets from ``stream``: a small checker, not timed.
+
+    Enough of the spec for what encoders write (any of the three line ends,
+    comments, ``data:`` without the space); independent of sse_core, so an
+    encode workload checks sse_core's encoder too.
+    """
+    lines = _LINE_END.split(stream)
+    lines.pop()  # after the last line end: nothing, or an unfinished line
+    out = []
+    data: List[str] = []
+    event = ""
+    last_id = ""
+    for line in lines:
+        if not line:
+            if data:
+                out.append((event or "message", "\n".join(data), last_id))
+            data = []
+            event = ""
+            continue
+        name, _, raw = line.decode("utf-8").partition(":")
+        value = raw[1:] if raw.startswith(" ") else raw
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            event = value
+        elif name == "id":
+            last_id = value
+    return out
+
+
+def encode_workloads() -> List[Workload]:
+    token_messages: List[Dict[str, Any]] = []
+    token_events = []
+    for payload in token_payloads(11, STREAM_SIZE):
+        token_messages.append({"data": payload})
+        token_events.append(("message", payload, ""))
+
+    rng = random.Random(12)
+    payloads = token_payloads(13, STREAM_SIZE)
+    field_messages: List[Dict[str, Any]] = []
+    field_events = []
+    last_id = ""
+    pos = 0
+    while pos < len(payloads):
+        index = len(field_messages)
+        data = "\n".join(payloads[pos : pos + rng.choice((1, 1, 1, 2, 3))])
+        pos += data.count("\n") + 1
+        message: Dict[str, Any] = {"data": data}
+        event_type = rng.choice(("delta", "delta", "delta", "usage", ""))
+        if event_type:
+            message["event"] = event_type
+        if rng.random() < 0.9:
+            last_id = message["id"] = f"12-{index}"
+        if index % 50 == 0:
+            message["retry"] = 3000
+        field_messages.append(message)
+        field_events.append((event_type or "message", data, last_id))
+
+    def data_size(messages: List[Dict[str, Any]]) -> int:
+        return sum(len(message["data"].encode("utf-8")) for message in messages)
+
+    return [
+        Workload("encode/tokens", "encode", "encode LLM token events (data only); MB/s of data",
+                 token_messages, token_events, len(token_events),
+                 size=data_size(token_messages), check=read_back),
+        Workload("encode/fields", "encode", "encode events with event, id, some retry, multi-line data",
+                 field_messages, field_events, len(field_events),
+                 size=data_size(field_messages), check=read_back),
+    ]
+
+
 def all_workloads() -> List[Workload]:
-    return sse_workloads() + chunked_workloads()
+    return sse_workloads() + chunked_workloads() + encode_workloads()

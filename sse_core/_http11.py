@@ -304,9 +304,10 @@ def _content_length(headers: List[Tuple[str, str]]) -> Optional[int]:
     digits = values.pop()
     if not (digits.isascii() and digits.isdigit()):
         raise RemoteProtocolError(f"invalid Content-Length {value[:100]!r}")
-    if len(digits.lstrip("0")) > _MAX_LENGTH_DIGITS:
+    significant = digits.lstrip("0")
+    if len(significant) > _MAX_LENGTH_DIGITS:
         raise RemoteProtocolError("Content-Length too large")
-    return int(digits)
+    return int(significant or "0")  # not int(digits): zeros count toward CPython's digit limit
 
 
 def encode_request_head(method: str, target: str, headers: List[Tuple[str, str]]) -> bytes:

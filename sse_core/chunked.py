@@ -35,6 +35,11 @@ _CHUNK_EXT = (
     rb"(?:[ \t]*=[ \t]*(?:" + TCHAR + rb"+|" + QUOTED_STRING + rb"))?"
 )
 _SIZE_LINE = re.compile(rb"([0-9A-Fa-f]+)(?:" + _CHUNK_EXT + rb")*")
+# The usual size line, whole in one read: a nonzero size without leading
+# zeros or extensions, and CRLF. It is matched in place, in one step; any
+# other line (the last chunk's too) goes through _read_line and _SIZE_LINE,
+# which accept this one as well and give the same size.
+_PLAIN_SIZE_LINE = re.compile(rb"([1-9A-Fa-f][0-9A-Fa-f]{0,%d})\r\n" % (_MAX_SIZE_DIGITS - 1))
 
 # The decoder's states; each string also says where EOF came, for close().
 _SIZE = "a chunk size line"
@@ -146,7 +151,21 @@ class ChunkedDecoder:
                     self._crlf_seen = 0
                     self._state = _SIZE
             elif state is _SIZE:
-                line, pos = self._read_line(data, pos, "max_line_size", self.max_line_size, 0)
+                match = None if self._buf else _PLAIN_SIZE_LINE.match(data, pos)
+                limit = self.max_line_size
+                if match is not None and (limit is None or match.end() - pos <= limit):
+                    size = int(match.group(1), 16)
+                    pos = match.end()
+                    stop = pos + size
+                    if data.startswith(b"\r\n", stop):
+                        # The whole chunk and its CRLF are here too: one step.
+                        pieces.append(data[pos:stop])
+                        pos = stop + 2
+                    else:
+                        self._remaining = size
+                        self._state = _DATA
+                    continue
+                line, pos = self._read_line(data, pos, "max_line_size", limit, 0)
                 if line is not None:
                     self._parse_size_line(line)
             elif state is _TRAILER:
