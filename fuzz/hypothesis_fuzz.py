@@ -117,10 +117,85 @@ def _tokens(pieces: List[bytes]) -> st.SearchStrategy[bytes]:
     return st.lists(piece).map(b"".join)
 
 
+# For the head readers: start lines, header fields (framing fields among
+# them) and line ends, good ones and near misses. Control-byte bit 2 picks
+# max_head_size 48 or 512, so about half the heads run into the bound.
+REQUEST_LINES = _mostly(
+    [b"GET / HTTP/1.1", b"POST /v1/chat/completions HTTP/1.1", b"GET /e?x=1 HTTP/1.0", b"OPTIONS * HTTP/1.1",
+     b"GET /\xc3\xa9 HTTP/1.1"],
+    [b"GET  / HTTP/1.1", b"GET / HTTP/2.0", b"GET /", b"G(T / HTTP/1.1", b"GET / http/1.1", b" GET / HTTP/1.1",
+     b"GET /\x7f HTTP/1.1", b"GET / HTTP/1.1 "],
+)
+STATUS_LINES = _mostly(
+    [b"HTTP/1.1 200 OK", b"HTTP/1.1 200", b"HTTP/1.1 200 ", b"HTTP/1.0 204 No Content", b"HTTP/1.1 101 Up",
+     b"HTTP/1.1 304 Not\tModified \xe9", b"HTTP/1.1 000 x"],
+    [b"HTTP/1.1 20 OK", b"HTTP/1.1 2000 OK", b"HTTP/2 200 OK", b"HTTP/1.1 200 O\x00K", b"HTTP/1.1  200 OK",
+     b"ICY 200 OK", b"HTTP/1.1 200 OK\r"],
+)
+HEADER_LINES = st.lists(
+    _mostly(
+        [b"Host: example.test", b"host:x", b"Content-Length: 5", b"content-length: 0005, 5", b"Content-Length:\t0",
+         b"Transfer-Encoding: chunked", b"Transfer-Encoding: gzip, chunked", b"Transfer-Encoding: chunked;q=1",
+         b"Transfer-Encoding: gzip", b"Content-Type: text/event-stream", b"X-Empty:", b"X: \xff v \t",
+         b"Last-Event-ID: 7"],
+        [b" folded", b"\tfolded", b"Host : x", b"Bad Name: v", b"X: a\x00b", b": v", b"NoColon",
+         b"Content-Length: 1, 2", b"Content-Length: +5", b"Content-Length: " + b"9" * 19,
+         b"Transfer-Encoding: ,", b"Transfer-Encoding: chunked, gzip", b"X: " + b"v" * 60],
+    ),
+    max_size=6,
+)
+HEAD_LINE_ENDS = _mostly([b"\r\n", b"\n"], [b"\r", b"", b"\r\r\n", b"\n\r", b" \r\n"])
+LEADING_EMPTY_LINES = st.sampled_from([b""] * 6 + [b"\r\n", b"\n", b"\r\n\r\n"])
+
+
+# An HTTP/1.1 request needs exactly one Host: most request heads get one first.
+HOST_LINES = st.sampled_from([b"Host: example.test\r\n"] * 6 + [b"", b"Host: a\r\nHost: b\r\n"])
+
+
+def _heads(start_lines: st.SearchStrategy[bytes], first_lines: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
+    @st.composite
+    def heads(draw: Draw) -> bytes:
+        out = [draw(CONTROL), draw(LEADING_EMPTY_LINES), draw(start_lines), draw(HEAD_LINE_ENDS), draw(first_lines)]
+        for line in draw(HEADER_LINES):
+            out += [line, draw(HEAD_LINE_ENDS)]
+        out += [draw(HEAD_LINE_ENDS), draw(st.binary(max_size=8))]  # the empty line, then a body
+        return b"".join(out)
+
+    return heads()
+
+
+@st.composite
+def chunked_sse_streams(draw: Draw) -> bytes:
+    """For check_parse_cli: an SSE stream cut into chunks, framed with the chunk pieces above."""
+    stream = draw(sse_streams())[1:]  # without its control byte
+    out = [draw(CONTROL)]
+    # Mostly well framed, so the SSE decoder gets to run; else near misses.
+    clean = draw(st.integers(0, 3)) < 3
+    pos = 0
+    while pos < len(stream):
+        data = stream[pos : pos + draw(st.integers(1, 48))]
+        pos += len(data)
+        if clean:
+            out.append(b"%x\r\n%s\r\n" % (len(data), data))
+            continue
+        size = len(data) + draw(CHUNK_SIZE_ERROR)
+        out += [draw(CHUNK_SIZES) % size, draw(CHUNK_EXTENSIONS), draw(CHUNK_LINE_END)]
+        out += [data, draw(CHUNK_DATA_END)]
+    if draw(st.integers(0, 7)) < 7:  # the last chunk, trailers, final CRLF
+        out += [draw(LAST_CHUNK), b"\r\n"]
+        for line in draw(TRAILER_LINES):
+            out += [line, b"\r\n"]
+        out += [draw(CHUNK_LINE_END), draw(st.binary(max_size=8))]
+    return b"".join(out)
+
+
 STRATEGIES = {
     "check_decoder": st.one_of(st.binary(), sse_streams()),
     "check_chunked": st.one_of(st.binary(), chunked_bodies()),
     "check_roundtrip": st.one_of(st.binary(), _tokens(ROUNDTRIP_TOKENS)),
+    "check_request_head": st.one_of(st.binary(), _heads(REQUEST_LINES, HOST_LINES)),
+    "check_response_head": st.one_of(st.binary(), _heads(STATUS_LINES, st.just(b""))),
+    "check_parse_cli": st.one_of(st.binary(), chunked_sse_streams()),
 }
 
 

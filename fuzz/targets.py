@@ -10,6 +10,8 @@ The targets read a few private attributes of the decoders to check that
 their buffers stay bounded; each such read is marked where it happens.
 """
 
+import io
+import json
 import os
 import re
 import sys
@@ -22,15 +24,28 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 import sse_core  # noqa: E402
+import sse_core.__main__ as _cli  # noqa: E402  (the command line, run in-process)
+from sse_core import _http11  # noqa: E402
 from sse_core import chunked as _chunked  # noqa: E402  (for the private state name _TRAILER)
 
-__all__ = ["check_decoder", "check_chunked", "check_roundtrip", "TARGETS"]
+__all__ = [
+    "check_decoder",
+    "check_chunked",
+    "check_roundtrip",
+    "check_request_head",
+    "check_response_head",
+    "check_parse_cli",
+    "TARGETS",
+]
 
 # Small bounds, so that short fuzz inputs reach them.
 DECODER_MAX_LINE_SIZE = 64
 DECODER_MAX_EVENT_SIZE = 256
 CHUNKED_MAX_LINE_SIZE = 32
 CHUNKED_MAX_TRAILER_SIZE = 64
+HEAD_MAX_SIZES = (48, 512)  # control bit 2 picks one: a bound a short input hits, and room for a real head
+CLI_MAX_LINE_SIZE = DECODER_MAX_LINE_SIZE
+CLI_MAX_EVENT_SIZE = DECODER_MAX_EVENT_SIZE
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -345,6 +360,248 @@ def check_roundtrip(data: bytes) -> None:
     assert dechunker.trailers == want, f"trailers {dechunker.trailers!r}, not {want!r}"
 
 
+# --- check_request_head, check_response_head -------------------------------
+
+_Head = Union[_http11.RequestHead, _http11.ResponseHead]
+_HeadResult = Tuple[Optional[_Head], bytes, _ErrorKey]
+_HeadReader = Callable[..., Union[_http11.RequestHeadReader, _http11.ResponseHeadReader]]
+
+
+def _check_head_buffer(reader: Union[_http11.RequestHeadReader, _http11.ResponseHeadReader], limit: int) -> None:
+    # Private state, read on purpose: the unfinished head the reader holds
+    # (emptied once the head is complete or an error is raised).
+    buffered = len(reader._buf)
+    assert buffered <= limit, f"buffered head of {buffered} bytes, max_head_size={limit}"
+
+
+def _read_head(make: _HeadReader, reads: List[bytes], limit: int) -> _HeadResult:
+    reader = make(max_head_size=limit)
+    head: Optional[_Head] = None
+    error: Optional[sse_core.SSEError] = None
+    try:
+        for read in reads:
+            got = reader.feed(read)
+            _check_head_buffer(reader, limit)
+            assert head is None or got is head, f"feed() after the head returned {got!r}, not {head!r}"
+            head = got
+        reader.close()
+    except sse_core.SSEError as exc:
+        error = exc
+    if error is None:
+        reader.close()  # a second close() is quiet too
+        _assert_raises(sse_core.LocalProtocolError, "feed() after close()", lambda: reader.feed(b""))
+    else:
+        # The documented errors only: the peer's bytes, never the caller.
+        assert isinstance(error, sse_core.RemoteProtocolError), f"raised {error!r}, not RemoteProtocolError"
+        if isinstance(error, sse_core.LimitExceeded):
+            assert (error.limit, error.maximum) == ("max_head_size", limit), f"raised {error!r}"
+            assert error.size > limit, f"raised {error!r} at or below the bound"
+        assert head is None, f"raised {error!r} after returning {head!r}"
+        _assert_raises(type(error), "feed() after an error", lambda: reader.feed(b""))
+        _assert_raises(type(error), "close() after an error", reader.close)
+    return head, reader.unused, _error_key(error)
+
+
+def _check_head(make: _HeadReader, data: bytes) -> Tuple[int, bytes, _HeadResult]:
+    control, stream = _control(data)
+    limit = HEAD_MAX_SIZES[(control >> 2) & 1]
+    whole = _read_head(make, [stream], limit)
+    for name, reads in (("byte by byte", _bytewise(stream)), ("split", _reads(control, stream))):
+        got = _read_head(make, reads, limit)
+        assert got == whole, f"fed {name} {reads!r}:\n  {got!r}\nfed whole:\n  {whole!r}"
+    head, unused, error = whole
+    if head is None:
+        assert error is not None or stream == b"", "close() accepted an unfinished head"
+    else:
+        consumed = len(stream) - len(unused)
+        assert 0 < consumed <= limit, f"a head of {consumed} bytes accepted, max_head_size={limit}"
+        assert stream[consumed - 1 : consumed] == b"\n", f"the head ends at {stream[:consumed]!r}"
+        assert stream[consumed:] == unused, f"unused {unused!r}, not what follows the head"
+    return control, stream, whole
+
+
+def _check_framing(framing: Callable[[], Tuple[str, Optional[int]]]) -> None:
+    # The body framing a head names: one of the documented answers, or
+    # RemoteProtocolError.
+    try:
+        kind, length = framing()
+    except sse_core.SSEError as exc:
+        assert isinstance(exc, sse_core.RemoteProtocolError), f"framing raised {exc!r}"
+        return
+    if kind == "length":
+        assert type(length) is int and 0 <= length < 10**_http11._MAX_LENGTH_DIGITS, f"length {length!r}"
+    else:
+        assert (kind, length) in (("none", 0), ("chunked", None), ("close", None)), f"framing {(kind, length)!r}"
+
+
+def _reparsed(make: _HeadReader, encode: Callable[[], bytes]) -> Optional[_Head]:
+    # The head as encoded again and parsed again; None when the encoder
+    # refuses it (the parser takes obs-text the encoders do not write).
+    try:
+        wire = encode()
+    except sse_core.LocalProtocolError:
+        return None
+    reader = make(max_head_size=None)
+    head = reader.feed(wire)
+    assert head is not None and reader.unused == b"", f"{wire!r} is not one whole head"
+    return head
+
+
+def check_request_head(data: bytes) -> None:
+    """RequestHeadReader: any bytes parse or raise RemoteProtocolError, however split; the head stays bounded.
+
+    The first byte is a control byte (see ``_reads``; bit 2 picks
+    max_head_size 48 or 512); the rest is fed to a RequestHeadReader, then
+    closed. Fed whole, one byte at a time and in the reads the control byte
+    picks, it gives the same head, ``unused`` and error (type, and the bound
+    for LimitExceeded). Only RemoteProtocolError (LimitExceeded for
+    ``max_head_size``, past it) escapes; after it every call raises it
+    again, and after a quiet close() feed() raises LocalProtocolError. The
+    unfinished head buffered after each feed (private ``_buf``) is at most
+    max_head_size, and so is a head accepted; ``unused`` is exactly the
+    bytes after the head's final LF. A complete head's body framing is one
+    of request_body_framing()'s answers or RemoteProtocolError, and an
+    HTTP/1.1 head that encode_request_head() accepts parses back the same.
+    """
+    make = _http11.RequestHeadReader
+    _, _, (head, _, _) = _check_head(make, data)
+    if isinstance(head, _http11.RequestHead):
+        request = head
+        _check_framing(lambda: _http11.request_body_framing(request))
+        if request.version == "1.1":  # encode_request_head() writes HTTP/1.1 only
+            again = _reparsed(
+                make, lambda: _http11.encode_request_head(request.method, request.target, request.headers)
+            )
+            assert again in (None, request), f"{request!r} encoded and parsed again is {again!r}"
+
+
+def check_response_head(data: bytes) -> None:
+    """ResponseHeadReader: any bytes parse or raise RemoteProtocolError, however split; the head stays bounded.
+
+    As check_request_head, for a ResponseHeadReader (control bit 3 picks
+    the request method for response_body_framing(): HEAD or GET); a head
+    that encode_response_head() accepts parses back the same.
+    """
+    make = _http11.ResponseHeadReader
+    control, _, (head, _, _) = _check_head(make, data)
+    if isinstance(head, _http11.ResponseHead):
+        response = head
+        method = "HEAD" if control & 8 else "GET"
+        _check_framing(lambda: _http11.response_body_framing(response, method))
+        again = _reparsed(
+            make,
+            lambda: _http11.encode_response_head(response.status, response.reason, response.headers, response.version),
+        )
+        assert again in (None, response), f"{response!r} encoded and parsed again is {again!r}"
+
+
+# --- check_parse_cli -------------------------------------------------------
+
+
+class _PlannedReads(io.BytesIO):
+    """An in-memory stdin buffer whose read1() returns the planned reads in turn."""
+
+    def __init__(self, reads: List[bytes]) -> None:
+        super().__init__(b"".join(reads))
+        # An empty read1() means EOF to the command line: leave those out.
+        self._sizes = [len(read) for read in reversed(reads) if read]
+
+    def read1(self, size: Optional[int] = -1) -> bytes:
+        if not self._sizes:
+            return super().read1(size)
+        planned = self._sizes.pop()
+        if size is not None and 0 <= size < planned:
+            self._sizes.append(planned - size)
+            planned = size
+        return super().read1(planned)
+
+
+def _run_cli(argv: List[str], reads: List[bytes]) -> Tuple[int, bytes, str]:
+    """Run ``main(argv)`` in-process on stdin ``reads``; return (status, stdout bytes, stderr text)."""
+    # __main__ reads sys.stdin.buffer and writes sys.stdout.buffer: text
+    # wrappers over BytesIO give it both; errors go to sys.stderr as text.
+    stdin = io.TextIOWrapper(_PlannedReads(reads), encoding="utf-8")
+    stdout_bytes = io.BytesIO()
+    stdout = io.TextIOWrapper(stdout_bytes, encoding="utf-8")
+    stderr = io.StringIO()
+    saved = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr  # type: ignore[assignment]
+    try:
+        status = _cli.main(argv)
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+    stdout.flush()
+    written = stdout_bytes.getvalue()
+    # Detached, a wrapper no longer closes its BytesIO when collected.
+    stdin.detach()
+    stdout.detach()
+    return status, written, stderr.getvalue()
+
+
+def _parse_directly(stream: bytes, comments: bool, dispatch_unterminated: bool) -> Tuple[List[Dict[str, object]], int]:
+    """What ``parse --chunked`` must print for ``stream`` fed whole, and its exit status."""
+    dechunker = sse_core.ChunkedDecoder()  # the command line's bounds: the defaults
+    decoder = sse_core.SSEDecoder(
+        max_line_size=CLI_MAX_LINE_SIZE,
+        max_event_size=CLI_MAX_EVENT_SIZE,
+        comments=comments,
+        dispatch_unterminated=dispatch_unterminated,
+    )
+    items: List[Union[sse_core.Event, sse_core.Comment]] = []
+    status = 0
+    try:
+        if stream:
+            items += decoder.feed(dechunker.feed(stream))
+        # Stop at the end of the body (unused bytes are not read) or of input.
+        dechunker.close()
+        items += decoder.close()
+    except sse_core.SSEError:
+        status = 1
+    objects: List[Dict[str, object]] = []
+    for item in items:
+        if isinstance(item, sse_core.Event):
+            objects.append({"event": item.event, "data": item.data, "id": item.id, "retry": item.retry})
+        else:
+            objects.append({"comment": item.text})
+    return objects, status
+
+
+def check_parse_cli(data: bytes) -> None:
+    """``python -m sse_core parse --chunked``, in-process: exit status 0 or 1, never an exception.
+
+    Its stdout holds one JSON object per line, exactly the events (and
+    comments) a ChunkedDecoder and an SSEDecoder fed the input directly
+    give, those completed before a fault included; the status is 1 exactly
+    when the direct decoders raise, and then stderr holds exactly one line,
+    ``sse_core parse: error: ...``; on 0 stderr is empty.
+
+    The first byte is a control byte: stdin's read1() returns the reads it
+    picks (see ``_reads``; empty reads left out, since one means EOF); bit 2
+    adds ``--comments``, bit 3 ``--dispatch-unterminated``. The rest is
+    stdin, read with ``--max-line-size 64 --max-event-size 256`` so that
+    short inputs reach those bounds; the chunked bounds are the defaults.
+    """
+    control, stream = _control(data)
+    comments, dispatch_unterminated = bool(control & 4), bool(control & 8)
+    argv = ["parse", "--chunked"]
+    argv += ["--max-line-size", str(CLI_MAX_LINE_SIZE), "--max-event-size", str(CLI_MAX_EVENT_SIZE)]
+    argv += ["--comments"] * comments + ["--dispatch-unterminated"] * dispatch_unterminated
+    status, written, errors = _run_cli(argv, _reads(control, stream))
+
+    assert status in (0, 1), f"exit status {status!r}"
+    assert written == b"" or written.endswith(b"\n"), f"stdout ends without a line end: {written[-40:]!r}"
+    got = [json.loads(line.decode("utf-8")) for line in written.split(b"\n")[:-1]]
+    expected, expected_status = _parse_directly(stream, comments, dispatch_unterminated)
+    assert (got, status) == (expected, expected_status), (
+        f"printed {got!r}, status {status}; direct decoders give {expected!r}, status {expected_status}"
+    )
+    if status == 0:
+        assert errors == "", f"status 0 with stderr {errors!r}"
+    else:
+        one_line = errors.endswith("\n") and errors.count("\n") == 1
+        assert one_line and errors.startswith("sse_core parse: error: "), f"stderr {errors!r}"
+
+
 # --- Helpers --------------------------------------------------------------
 
 
@@ -363,4 +620,7 @@ TARGETS: Dict[str, Callable[[bytes], None]] = {
     "check_decoder": check_decoder,
     "check_chunked": check_chunked,
     "check_roundtrip": check_roundtrip,
+    "check_request_head": check_request_head,
+    "check_response_head": check_response_head,
+    "check_parse_cli": check_parse_cli,
 }

@@ -447,7 +447,3 @@ def test_last_event_id_option_resumes_a_stream():
         Event("c", id=""),
     ]
 
-
-def test_retry_with_ten_thousand_leading_zeros_is_read_without_int_digit_limit():
-    # int() of the whole value would pass CPython 3.11+'s 4300-digit limit and raise ValueError.
-    assert run(b"retry: " + b"0" * 10_000 + b"7\n\n")[1].retry == 7
