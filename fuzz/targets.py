@@ -125,12 +125,8 @@ def _check_decoder_buffers(decoder: sse_core.SSEDecoder) -> None:
     # splitter and the running size of the event's data buffer.
     pending = decoder._lines.pending_size
     assert pending <= DECODER_MAX_LINE_SIZE, f"buffered line of {pending} bytes"
-    # A feed that completed events before a fault returns them and keeps the
-    # error (private too) for the next call; the data buffer is dropped then,
-    # but its counter is not reset, so it is only meaningful before a fault.
-    if decoder._error is None:
-        size = decoder._data_size
-        assert size <= DECODER_MAX_EVENT_SIZE, f"data buffer of {size} bytes"
+    size = decoder._data_size
+    assert size <= DECODER_MAX_EVENT_SIZE, f"data buffer of {size} bytes"
 
 
 def _decode(reads: List[bytes], comments: bool, dispatch_unterminated: bool) -> _DecoderResult:
