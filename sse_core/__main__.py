@@ -1,8 +1,11 @@
-"""Command line: ``python -m sse_core parse|encode``.
+"""Command line: ``python -m sse_core COMMAND``.
 
 ``parse`` reads raw stream bytes on stdin and prints one JSON object per
 event as it is dispatched; ``encode`` reads one JSON object per line and
 writes the SSE bytes. Bad input gives one line on stderr and exit status 1.
+Each other command lives in a module of its own, which registers it with
+``add_command(commands)`` and sets ``run(args, stdin, stdout)``, returning
+the exit status (None for 0).
 """
 
 import argparse
@@ -31,7 +34,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
-        args.run(args, sys.stdin.buffer, sys.stdout.buffer)
+        status = args.run(args, sys.stdin.buffer, sys.stdout.buffer)
     except (SSEError, UsageError) as exc:
         print(f"sse_core {args.command}: error: {exc}", file=sys.stderr)
         return 1
@@ -42,7 +45,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         # from complaining again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    return 0
+    return status or 0
 
 
 def _build_parser() -> argparse.ArgumentParser:
