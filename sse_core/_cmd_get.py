@@ -12,7 +12,7 @@ import re
 import socket
 import ssl
 import sys
-from typing import Any, BinaryIO, List, NamedTuple, Optional, Tuple
+from typing import Any, BinaryIO, Callable, List, NamedTuple, NoReturn, Optional, Tuple
 
 from ._abnf import encode_field_line
 from .adapters.client import (
@@ -74,7 +74,7 @@ _DEFAULT_TIMEOUTS = Timeouts()
 _MAX_EXPLANATION = 2000
 # Bytes from the server are shown on a terminal: escape the controls that
 # could move the cursor or rewrite the screen; keep line feeds and tabs.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class _UsageError(Exception):
@@ -188,9 +188,15 @@ def _count(text: str) -> Optional[int]:
 
 def _run(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
     try:
-        request = _build_request(args, stdin)
-    except _UsageError as exc:
-        args.usage_error(str(exc))
+        return _get(args, stdin, stdout)
+    except (_UsageError, LocalProtocolError) as exc:
+        # LocalProtocolError: a URL, a method or a header that the wire cannot carry.
+        usage_error: Callable[[str], NoReturn] = args.usage_error
+        usage_error(str(exc))
+
+
+def _get(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
+    request = _build_request(args, stdin)
     timeouts = Timeouts(connect=args.connect_timeout, idle=args.idle_timeout)
     try:
         if args.openai:
@@ -201,14 +207,11 @@ def _run(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
     except ResponseError as exc:
         _report(_explain_response_error(exc))
         return EXIT_SERVER_ERROR
-    except LocalProtocolError as exc:  # the URL, a method or a header the wire cannot carry
-        args.usage_error(str(exc))
     except BrokenPipeError:
         raise  # stdout is gone, not the server: __main__ handles it
     except (OSError, RemoteProtocolError) as exc:
         _report(f"no response from {request.url}: {_explain_connection_error(exc)}")
         return EXIT_NO_RESPONSE
-    raise AssertionError("unreachable: usage_error exits")
 
 
 def _build_request(args: argparse.Namespace, stdin: BinaryIO) -> _Request:
@@ -274,7 +277,7 @@ def _get_once(args: argparse.Namespace, request: _Request, timeouts: Timeouts, s
             printer.event(event)
             if event.data == _DONE:
                 return 0
-    if response.end_reason in (EndReason.CLOSED, None):
+    if response.end_reason is EndReason.CLOSED:
         return 0
     _report(_explain_end(response.end_reason, response.error, timeouts))
     return EXIT_STREAM_BROKEN
@@ -410,7 +413,8 @@ class _TextPrinter:
 
 
 def _report(message: str) -> None:
-    sys.stderr.write(f"sse_core get: error: {message}\n")
+    """Write ``message`` to stderr, which is often a terminal: server text is escaped there."""
+    sys.stderr.write(f"sse_core get: error: {_escape_controls(message)}\n")
     sys.stderr.flush()
 
 
@@ -480,7 +484,11 @@ def _explain_connection_error(exc: BaseException) -> str:
 
 
 def _trim(text: str) -> str:
-    """Server text made safe for a terminal and cut to a readable size."""
-    if len(text) > _MAX_EXPLANATION:
-        text = text[:_MAX_EXPLANATION] + f"... ({len(text) - _MAX_EXPLANATION} more characters)"
+    """Server text cut to a readable size."""
+    if len(text) <= _MAX_EXPLANATION:
+        return text
+    return text[:_MAX_EXPLANATION] + f"... ({len(text) - _MAX_EXPLANATION} more characters)"
+
+
+def _escape_controls(text: str) -> str:
     return _CONTROLS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)

@@ -406,6 +406,16 @@ def test_openai_error_event_is_printed_readably_with_exit_1(capsysbinary):
     assert err == "sse_core get: error: the server sent an error event: The server is overloaded (type: server_error)\n"
 
 
+def test_openai_error_event_text_reaches_the_terminal_escaped(capsysbinary):
+    def source(ctx):
+        yield {"event": "error", "data": "\x1b]0;pwned\x07 plain text\x9b"}
+
+    with http_server(source) as port:
+        status, _, err = get(capsysbinary, "--openai", f"http://127.0.0.1:{port}/")
+    assert status == 1
+    assert err == "sse_core get: error: the server sent an error event: \\x1b]0;pwned\\x07 plain text\\x9b\n"
+
+
 def test_openai_data_that_is_not_json_exits_1(capsysbinary):
     def source(ctx):
         yield "not json"
