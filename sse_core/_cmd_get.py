@@ -225,8 +225,8 @@ def _build_request(args: argparse.Namespace, stdin: BinaryIO) -> _Request:
     body, value = None, None
     if args.data is not None:
         body, value = _read_json_body(args.data, stdin)
-    if args.openai and value is not None and not isinstance(value, dict):
-        raise _UsageError(f"--openai needs a JSON object as the body, not {type(value).__name__}")
+    if args.openai and args.data is not None and not isinstance(value, dict):
+        raise _UsageError("--openai needs a JSON object as the body: -d '{...}'")
     headers = list(args.headers)
     named = {name.lower() for name, _ in headers}
     if body is not None and not args.openai and "content-type" not in named:

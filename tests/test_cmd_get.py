@@ -106,6 +106,13 @@ class Reader:
     def join(self) -> None:
         self._thread.join(TIMEOUT)
 
+    def all(self) -> bytes:
+        """Everything received, once the pipe has closed."""
+        self.join()
+        while not self._pieces.empty():
+            self.received += self._pieces.get_nowait()
+        return self.received
+
 
 class Process:
     """``get`` as a subprocess with piped stdout and stderr, killed on exit."""
@@ -134,14 +141,7 @@ class Process:
 
     def finish(self) -> Tuple[int, bytes, str]:
         status = self.proc.wait(TIMEOUT)
-        self.stdout.join()
-        rest = b""
-        while True:
-            try:
-                rest += self.stdout._pieces.get_nowait()
-            except queue.Empty:
-                break
-        return status, self.stdout.received + rest, self.proc.stderr.read().decode("utf-8")
+        return status, self.stdout.all(), self.proc.stderr.read().decode("utf-8")
 
 
 # --- output formats ------------------------------------------------------------
@@ -311,6 +311,7 @@ def test_a_body_that_is_not_json_is_a_usage_error(capsysbinary, tmp_path):
     [
         (["--openai", "-X", "GET"], "--openai always POSTs"),
         (["--openai", "-d", "[1, 2]"], "needs a JSON object"),
+        (["--openai", "-d", "null"], "needs a JSON object"),
         (["--openai", "--reconnect"], "cannot be combined"),
         (["--openai", "--json"], "not allowed with argument"),
         (["--max-reconnects", "3"], "--max-reconnects needs --reconnect"),
