@@ -67,6 +67,8 @@ def _build_parser() -> argparse.ArgumentParser:
     encode_cmd = commands.add_parser("encode", help="one JSON object per line on stdin -> SSE bytes")
     encode_cmd.add_argument("--chunked", action="store_true", help="chunk-encode the output (HTTP/1.1)")
     encode_cmd.set_defaults(run=_encode)
+    from ._cmd_get import add_command as add_get_command
+    add_get_command(commands)
     return parser
 
 
