@@ -67,6 +67,8 @@ def _build_parser() -> argparse.ArgumentParser:
     encode_cmd = commands.add_parser("encode", help="one JSON object per line on stdin -> SSE bytes")
     encode_cmd.add_argument("--chunked", action="store_true", help="chunk-encode the output (HTTP/1.1)")
     encode_cmd.set_defaults(run=_encode)
+    from ._cmd_check import add_command as add_check_command
+    add_check_command(commands)
     return parser
 
 
