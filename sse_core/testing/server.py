@@ -7,7 +7,7 @@ Hypothesis is not needed here.
 
 from typing import Any
 
-from ..checker import ERROR, Report, check
+from ..checker import ERROR, SEVERITIES, Report, check
 
 __all__ = ["assert_conforms"]
 
@@ -20,6 +20,8 @@ def assert_conforms(url: str, *, fail_on: str = ERROR, **check_options: Any) -> 
     ``headers``, ``body``, ``openai``, ``duration``, ``resume``, ...).
     Returns the report when the server passes.
     """
+    if fail_on not in SEVERITIES:
+        raise ValueError(f"fail_on must be one of {', '.join(SEVERITIES)}, not {fail_on!r}")
     report = check(url, **check_options)
     violations = report.at_least(fail_on)
     if violations:
