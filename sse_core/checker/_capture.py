@@ -99,12 +99,15 @@ def capture(
     except OSError as exc:
         raise CheckError(f"cannot connect to {request.host}:{request.port}: {_describe(exc)}") from None
     try:
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if request.scheme == "https":
-                context = ssl_context or ssl.create_default_context()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if request.scheme == "https":
+            context = ssl_context or ssl.create_default_context()
+            try:
                 sock = context.wrap_socket(sock, server_hostname=request.host)
-            result.connect_time = time.monotonic() - started
+            except OSError as exc:
+                raise CheckError(f"TLS with {request.host}:{request.port} failed: {_describe(exc)}") from None
+        result.connect_time = time.monotonic() - started
+        try:
             sock.sendall(request.head + request.body)
         except OSError as exc:
             raise CheckError(f"cannot send the request to {request.host}:{request.port}: {_describe(exc)}") from None
