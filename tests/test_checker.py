@@ -357,3 +357,10 @@ def _closed_port() -> int:
     port = sock.getsockname()[1]
     sock.close()
     return port
+
+
+def test_the_readme_lists_every_rule():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as file:
+        readme = file.read()
+    for rule in RULES:
+        assert f"| `{rule}` |" in readme, rule
