@@ -141,7 +141,13 @@ CASES: Dict[str, Case] = {
     "silence past the idle limit": Case(
         "timing.heartbeat",
         "warning",
-        [response_head(200, [*GOOD_HEADERS, *_CHUNKED], "OK"), chunk(b"data: one\n\n"), Pause(2.0), chunk(b"data: two\n\n"), LAST_CHUNK],
+        [
+            response_head(200, [*GOOD_HEADERS, *_CHUNKED], "OK"),
+            chunk(b"data: one\n\n"),
+            Pause(2.0),
+            chunk(b"data: two\n\n"),
+            LAST_CHUNK,
+        ],
         {"idle_limit": 1.0},
     ),
     "too short to judge heartbeats": Case(
@@ -175,7 +181,10 @@ CASES: Dict[str, Case] = {
         _OPENAI,
     ),
     "error object": Case(
-        "openai.error-event", "warning", good_stream(_json_events({"error": {"message": "quota"}}) + b"data: [DONE]\n\n"), _OPENAI
+        "openai.error-event",
+        "warning",
+        good_stream(_json_events({"error": {"message": "quota"}}) + b"data: [DONE]\n\n"),
+        _OPENAI,
     ),
     # resume
     "no ids": Case("resume.no-ids", "info", good_stream(_EVENTS), {"resume": True}),

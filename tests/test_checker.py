@@ -17,14 +17,13 @@ import socket
 import ssl
 import subprocess
 import sys
-import time
 
 import pytest
 
 from sse_core.checker import RULES, SEVERITIES, CheckError, Report, check
 from sse_core.testing.server import assert_conforms
 
-from .broken_servers import CASES, GOOD_HEADERS, good_stream, ids_script
+from .broken_servers import CASES, good_stream, ids_script
 from .hostile_server import HostileServer
 from .servers import http_server, raw_server
 

@@ -128,7 +128,7 @@ RULES: Dict[str, Rule] = {
         f"{_SSE}.5 Parsing an event stream",
     ),
     "timing.first-byte": Rule(
-        INFO, "How long the response head took to begin arriving after the request was sent.", "RFC 9110 15.3.1"
+        INFO, "How long the response head took to begin arriving after the request was sent.", f"{_SSE}.7 Authoring notes"
     ),
     "timing.first-event": Rule(
         INFO,

@@ -26,7 +26,8 @@ def continuity_findings(
     if not resumed:
         expected = _next_id(reference, last_id)
         if expected is None:
-            return [finding("resume.continuity", f"nothing after reconnecting from id {last_id!r}: the stream had ended there", INFO)]
+            message = f"nothing after reconnecting from id {last_id!r}: the stream had ended there"
+            return [finding("resume.continuity", message, INFO)]
         return [
             finding(
                 "resume.continuity",
