@@ -115,6 +115,17 @@ def test_resume_without_repeats_or_gaps_is_info():
     assert severity == "info" and message.startswith("resumed after id 3 with 4, 5, 6")
 
 
+def test_events_without_an_id_field_keep_the_last_id_and_are_no_repeat():
+    def script(request, index):
+        first = int(request.headers.get("last-event-id", "0")) + 1
+        return good_stream(b"".join(b"id: %d\ndata: a\n\ndata: b\n\n" % n for n in range(first, 7)))
+
+    with HostileServer(script) as server:
+        report = check(server.url(), resume=True, duration=5.0)
+    [(severity, message)] = findings_of(report, "resume.continuity")
+    assert severity == "info" and message.startswith("resumed after id 2 with 3, 4"), message
+
+
 def test_lost_events_are_named():
     with HostileServer(CASES["events lost on resume"].script) as server:
         report = check(server.url(), resume=True, duration=5.0)

@@ -6,7 +6,7 @@ from typing import Any, Callable, List, Optional, Tuple
 from ..adapters._request import Headers, Request, build_request
 from ..errors import LocalProtocolError
 from ..events import Event
-from ._capture import CheckError, Capture, Read, capture
+from ._capture import DURATION, CheckError, Capture, Read, capture
 from ._findings import Finding, finding
 from ._observe import StreamObserver
 from ._report import Report
@@ -88,7 +88,8 @@ def check(
         on_read=on_read,
         on_tick=on_tick,
     )
-    seen.close()
+    if result.end != DURATION:
+        seen.close()
     findings = head_findings(result.head, result.head_error)
     streamed = result.head is not None and result.head.status == 200
     if streamed:

@@ -88,7 +88,10 @@ class StreamObserver:
         return completed
 
     def close(self) -> None:
-        """The stream has ended: note an event left without its closing blank line."""
+        """The stream has ended: note an event left without its closing blank line.
+
+        Not called when the check stopped reading a stream still open.
+        """
         if self._after_cr:
             self.line_endings["CR"] += 1
             self._after_cr = False

@@ -2,7 +2,7 @@
 
 from typing import List
 
-from ._capture import BROKEN, COMPLETE, CUT, Capture
+from ._capture import CUT, Capture
 from ._findings import INFO, WARNING, Finding, finding
 from ._observe import StreamObserver
 
@@ -61,7 +61,7 @@ def framing_findings(capture: Capture, seen: StreamObserver) -> List[Finding]:
                 f"e.g. {seen.invalid_utf8_examples[0]}",
             )
         )
-    if seen.unterminated is not None and capture.end in (COMPLETE, CUT, BROKEN):
+    if seen.unterminated is not None:
         found.append(
             finding(
                 "framing.unterminated",

@@ -21,8 +21,8 @@ def continuity_findings(
     connection that was dropped after the event with ``last_id``, and
     ``resumed`` the events of the connection that resumed it.
     """
-    seen_ids = [event.id for event in first if event.id]
-    resumed_ids = [event.id for event in resumed if event.id]
+    seen_ids = _ids(first)
+    resumed_ids = _ids(resumed)
     if not resumed:
         expected = _next_id(reference, last_id)
         if expected is None:
@@ -83,8 +83,17 @@ def _integer_continuity(last: int, resumed: List[int]) -> List[Finding]:
     return [finding("resume.continuity", f"resumed after id {last} with {_listed(resumed)}: no repeats, no gaps", INFO)]
 
 
+def _ids(events: Sequence[Event]) -> List[str]:
+    """The ids the stream set, in order: an event without an id field repeats the last one."""
+    ids: List[str] = []
+    for event in events:
+        if event.id and event.id != (ids[-1] if ids else None):
+            ids.append(event.id)
+    return ids
+
+
 def _next_id(reference: Sequence[Event], last_id: str) -> Optional[str]:
-    ids = [event.id for event in reference if event.id]
+    ids = _ids(reference)
     if last_id in ids:
         position = ids.index(last_id)
         if position + 1 < len(ids):
