@@ -374,3 +374,11 @@ def test_the_readme_lists_every_rule():
         readme = file.read()
     for rule in RULES:
         assert f"| `{rule}` |" in readme, rule
+
+
+def test_events_before_a_chunk_framing_fault_are_seen():
+    steps = good_stream()[:1] + [b"%x\r\ndata: one\n\n\r\nzz\r\n" % len(b"data: one\n\n")]
+    with HostileServer(steps) as server:
+        report = check(server.url(), duration=5.0)
+    assert report.timing["events"] == 1
+    assert [item.rule for item in report.errors] == ["framing.chunked"]

@@ -228,8 +228,9 @@ class _Reader:
         raw_size = len(data)
         error = None
         if self.chunked is not None:
+            raw, data = data, b""
             try:
-                data = self.chunked.feed(data)
+                data = self.chunked.feed(raw)
                 self.chunked.feed(b"")  # raises a fault found after the returned bytes
             except RemoteProtocolError as exc:
                 error = str(exc)
@@ -238,10 +239,12 @@ class _Reader:
             self.remaining -= len(data)
         read = Read(waited_from, at, raw_size, data)
         result.reads.append(read)
+        # The body bytes decoded before a framing fault are seen too.
+        stop = self.on_read is not None and self.on_read(read)
         if error is not None:
             result.body_error = error
             return CUT
-        if self.on_read is not None and self.on_read(read):
+        if stop:
             return STOPPED
         if self.remaining == 0 or (self.chunked is not None and self.chunked.done):
             return COMPLETE
