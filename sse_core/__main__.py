@@ -69,6 +69,8 @@ def _build_parser() -> argparse.ArgumentParser:
     encode_cmd.set_defaults(run=_encode)
     from ._cmd_get import add_command as add_get_command
     add_get_command(commands)
+    from ._cmd_check import add_command as add_check_command
+    add_check_command(commands)
     return parser
 
 

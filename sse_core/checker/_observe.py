@@ -1,0 +1,175 @@
+"""Watch the de-chunked body: the events a client gets, and what the decoder hides.
+
+:class:`~sse_core.SSEDecoder` gives the events and comments, exactly as a
+client would. Beside it, :class:`~sse_core._lines.LineSplitter` gives the
+same lines once more, only to note at field level what the decoder
+silently ignores: unknown fields, an invalid ``retry``, an id with NUL,
+blocks without data, invalid UTF-8. Line endings are counted on the bytes
+themselves, with a CR at the end of one read carried to the next.
+"""
+
+from collections import Counter
+from typing import Dict, List, NamedTuple, Optional, Tuple
+
+from .._lines import LineSplitter
+from ..decoder import DEFAULT_MAX_LINE_SIZE, SSEDecoder
+from ..errors import SSEError
+from ..events import Event
+
+__all__ = ["TimedEvent", "StreamObserver"]
+
+_BOM = b"\xef\xbb\xbf"
+_KNOWN_FIELDS = (b"event", b"id", b"retry")
+_EXAMPLES = 3  # examples kept of each kind of oddity
+
+
+class TimedEvent(NamedTuple):
+    """An event as a client got it, with when it arrived and in which read."""
+
+    at: float
+    read: int
+    event: Event
+
+
+class StreamObserver:
+    """Feed it each read of body bytes; it keeps the events and the field-level oddities."""
+
+    def __init__(self) -> None:
+        self.events: List[TimedEvent] = []
+        self.comment_times: List[float] = []
+        self.line_endings: Dict[str, int] = {"CRLF": 0, "LF": 0, "CR": 0}
+        self.bom = False
+        self.unknown_fields: "Counter[str]" = Counter()
+        self.invalid_retries: List[str] = []
+        self.invalid_retry_count = 0
+        self.nul_ids = 0
+        # The sorted field names of each block that had no data, counted.
+        self.empty_blocks: "Counter[Tuple[str, ...]]" = Counter()
+        self.invalid_utf8_lines = 0
+        self.invalid_utf8_examples: List[str] = []
+        self.limit_error: Optional[str] = None
+        # Set by close(): what the stream ended inside of, if anything.
+        self.unterminated: Optional[str] = None
+        self.unterminated_data = False
+        self._decoder = SSEDecoder(comments=True)
+        self._lines = LineSplitter(DEFAULT_MAX_LINE_SIZE)
+        self._head: Optional[bytes] = b""  # held while it may be a split BOM
+        self._after_cr = False
+        self._block_fields: List[str] = []
+        self._block_has_data = False
+        self._reads = 0
+
+    def feed(self, data: bytes, at: float) -> int:
+        """Observe one read that arrived at ``at``; return how many events it completed."""
+        index = self._reads
+        self._reads += 1
+        if self.limit_error is not None or not data:
+            return 0
+        self._count_line_endings(data)
+        try:
+            items = self._decoder.feed(data)
+        except SSEError as exc:
+            self.limit_error = str(exc)
+            return 0
+        try:
+            self._decoder.feed(b"")  # raises a limit passed after the returned events
+        except SSEError as exc:
+            self.limit_error = str(exc)
+        completed = 0
+        for item in items:
+            if isinstance(item, Event):
+                self.events.append(TimedEvent(at, index, item))
+                completed += 1
+            else:
+                self.comment_times.append(at)
+        if self.limit_error is None:
+            for line in self._split(data):
+                self._observe_line(line)
+        return completed
+
+    def close(self) -> None:
+        """The stream has ended: note an event left without its closing blank line.
+
+        Not called when the check stopped reading a stream still open.
+        """
+        if self._after_cr:
+            self.line_endings["CR"] += 1
+            self._after_cr = False
+        if self.limit_error is not None:
+            return
+        pending = self._lines.pop_pending() or self._head or b""
+        if pending:
+            self.unterminated = f"a line without its line end: {_excerpt(pending)}"
+            self.unterminated_data = True
+        elif self._block_has_data or self._block_fields:
+            fields = ["data"] * self._block_has_data + self._block_fields
+            self.unterminated = f"a block with {', '.join(sorted(set(fields)))} but no closing blank line"
+            self.unterminated_data = self._block_has_data
+
+    def _count_line_endings(self, data: bytes) -> None:
+        counts = self.line_endings
+        if self._after_cr:
+            self._after_cr = False
+            if data[:1] == b"\n":
+                counts["CRLF"] += 1
+                data = data[1:]
+            else:
+                counts["CR"] += 1
+        if data[-1:] == b"\r":
+            # Its LF, if any, is in the next read.
+            self._after_cr = True
+            data = data[:-1]
+        crlf = data.count(b"\r\n")
+        counts["CRLF"] += crlf
+        counts["CR"] += data.count(b"\r") - crlf
+        counts["LF"] += data.count(b"\n") - crlf
+
+    def _split(self, data: bytes) -> List[bytes]:
+        if self._head is not None:
+            head = self._head + data
+            if len(head) < len(_BOM) and _BOM.startswith(head):
+                self._head = head
+                return []
+            self._head = None
+            self.bom = head.startswith(_BOM)
+            data = head[len(_BOM):] if self.bom else head
+        lines = self._lines.feed(data)
+        if self._lines.error is not None:
+            self.limit_error = str(self._lines.error)
+        return lines
+
+    def _observe_line(self, line: bytes) -> None:
+        if not line:
+            if not self._block_has_data and self._block_fields:
+                self.empty_blocks[tuple(sorted(set(self._block_fields)))] += 1
+            self._block_fields = []
+            self._block_has_data = False
+            return
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            self.invalid_utf8_lines += 1
+            if len(self.invalid_utf8_examples) < _EXAMPLES:
+                self.invalid_utf8_examples.append(_excerpt(line))
+        if line[:1] == b":":
+            return  # a comment
+        name, colon, value = line.partition(b":")
+        if colon and value[:1] == b" ":
+            value = value[1:]
+        if name == b"data":
+            self._block_has_data = True
+        elif name in _KNOWN_FIELDS:
+            self._block_fields.append(name.decode("ascii"))
+            if name == b"retry" and not value.isdigit():
+                self.invalid_retry_count += 1
+                if len(self.invalid_retries) < _EXAMPLES:
+                    self.invalid_retries.append(_excerpt(value))
+            elif name == b"id" and b"\0" in value:
+                self.nul_ids += 1
+        else:
+            self.unknown_fields[name.decode("utf-8", "replace")] += 1
+
+
+def _excerpt(raw: bytes, size: int = 60) -> str:
+    text = repr(raw[:size])
+    return text + ("..." if len(raw) > size else "")

@@ -1,0 +1,384 @@
+"""The conformance checker against deliberately broken loopback servers, and a clean one.
+
+Each case of tests/broken_servers.py must make check() report its rule
+with its severity; a stream from send_event_stream must pass with no error
+or warning. The timing cases wait seconds, never milliseconds, against
+thresholds of a second or less, so a loaded machine cannot flip them: a
+late reader only makes silences look shorter, never longer.
+"""
+
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+
+import pytest
+
+from sse_core.checker import RULES, SEVERITIES, CheckError, Report, check
+from sse_core.testing.server import assert_conforms
+
+from .broken_servers import CASES, good_stream, ids_script
+from .hostile_server import HostileServer
+from .servers import http_server, raw_server
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TIMEOUT = 30  # seconds for a CLI run; a healthy one takes a fraction
+
+
+def findings_of(report: Report, rule: str):
+    return [(item.severity, item.message) for item in report.findings if item.rule == rule]
+
+
+def paced_source(count=5, pause=0.1):
+    def source(ctx):
+        start = int(ctx.last_event_id or 0)
+        for number in range(start + 1, start + count + 1):
+            yield {"data": json.dumps({"n": number}), "id": str(number)}
+            if ctx.wait(pause):
+                return
+
+    return source
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_broken_server_triggers_its_rule(name):
+    case = CASES[name]
+    with HostileServer(case.script) as server:
+        report = check(server.url(), **{"duration": 5.0, **case.options})
+    severities = [severity for severity, _ in findings_of(report, case.rule)]
+    assert case.severity in severities, report.to_json()
+
+
+def test_every_rule_has_a_broken_server():
+    assert {case.rule for case in CASES.values()} == set(RULES)
+    for rule, (severity, summary, spec) in RULES.items():
+        assert severity in SEVERITIES and summary.endswith(".") and spec, rule
+    for case in CASES.values():
+        assert case.severity in SEVERITIES
+
+
+@pytest.mark.parametrize("protocol_version", ["HTTP/1.1", "HTTP/1.0"])
+def test_a_clean_server_has_no_error_or_warning(protocol_version):
+    with http_server(paced_source(), protocol_version=protocol_version) as port:
+        report = check(f"http://127.0.0.1:{port}/", duration=5.0, resume=True)
+    assert report.status == 200
+    assert [item for item in report.findings if item.severity != "info"] == [], report.to_json()
+    assert report.timing["events"] == 5
+    assert report.timing["end"] == "complete"
+    [(severity, message)] = findings_of(report, "resume.continuity")
+    # The resumed connection is dropped after the read that brings its third event.
+    assert severity == "info" and message.startswith("resumed after id 3 with 4, 5, 6")
+    assert message.endswith(": no repeats, no gaps")
+
+
+def test_a_clean_openai_stream_passes():
+    def source(ctx):
+        assert json.loads(ctx.body)["stream"] is True
+        for word in ("Hel", "lo"):
+            yield json.dumps({"choices": [{"delta": {"content": word}}]})
+        yield "[DONE]"
+
+    with raw_server(source) as port:
+        report = check(f"http://127.0.0.1:{port}/v1/chat/completions", openai=True, duration=5.0)
+    assert report.method == "POST"
+    assert [item for item in report.findings if item.severity != "info"] == [], report.to_json()
+
+
+def test_a_paced_stream_is_not_buffered():
+    # One event every 0.3 s, each in its own write: no read can bring three
+    # events after a second of silence, however late the reader is.
+    with http_server(paced_source(count=6, pause=0.3)) as port:
+        report = check(f"http://127.0.0.1:{port}/", duration=8.0)
+    assert findings_of(report, "timing.buffered") == []
+    assert report.timing["events"] == 6
+
+
+def test_a_burst_reports_how_many_events_came_together():
+    with HostileServer(CASES["burst after silence"].script) as server:
+        report = check(server.url(), duration=8.0)
+    [(severity, message)] = findings_of(report, "timing.buffered")
+    assert message.startswith("6 of 6 events arrived in 1 burst(s)")
+
+
+def test_resume_without_repeats_or_gaps_is_info():
+    with HostileServer(ids_script(lambda last: 1 if last is None else int(last) + 1)) as server:
+        report = check(server.url(), resume=True, duration=5.0)
+        resumed_with = [request.headers.get("last-event-id") for request in server.requests]
+    assert resumed_with == [None, None, "3"]
+    [(severity, message)] = findings_of(report, "resume.continuity")
+    assert severity == "info" and message.startswith("resumed after id 3 with 4, 5, 6")
+
+
+def test_events_without_an_id_field_keep_the_last_id_and_are_no_repeat():
+    def script(request, index):
+        first = int(request.headers.get("last-event-id", "0")) + 1
+        return good_stream(b"".join(b"id: %d\ndata: a\n\ndata: b\n\n" % n for n in range(first, 7)))
+
+    with HostileServer(script) as server:
+        report = check(server.url(), resume=True, duration=5.0)
+    [(severity, message)] = findings_of(report, "resume.continuity")
+    assert severity == "info" and message.startswith("resumed after id 2 with 3, 4"), message
+
+
+def test_lost_events_are_named():
+    with HostileServer(CASES["events lost on resume"].script) as server:
+        report = check(server.url(), resume=True, duration=5.0)
+    [(severity, message)] = findings_of(report, "resume.continuity")
+    assert severity == "error" and "id 4 lost" in message
+
+
+def test_header_findings_stop_at_a_status_other_than_200():
+    with HostileServer(CASES["status 404"].script) as server:
+        report = check(server.url(), duration=5.0)
+    assert [item.rule for item in report.findings] == ["status"]
+    assert report.status == 404 and report.errors
+
+
+def test_the_report_keeps_the_response_head_and_timing():
+    with HostileServer(good_stream(b"data: one\n\n")) as server:
+        report = check(server.url("/events?x=1"), headers={"Authorization": "Bearer t"}, duration=5.0)
+        request = server.requests[0]
+    assert request.target == "/events?x=1" and request.headers["authorization"] == "Bearer t"
+    assert request.headers["accept"] == "text/event-stream"
+    assert report.http_version == "1.1" and report.reason == "OK"
+    assert ("x-accel-buffering", "no") in report.headers
+    assert report.timing["events"] == 1 and report.timing["first_event"] >= report.timing["first_byte"] >= 0
+
+
+def test_a_connection_failure_raises_check_error():
+    port = _closed_port()
+    with pytest.raises(CheckError, match="cannot connect"):
+        check(f"http://127.0.0.1:{port}/", connect_timeout=5.0)
+
+
+def test_a_silent_server_raises_check_error():
+    with HostileServer([b""]) as server:  # closes without a head
+        with pytest.raises(CheckError, match="closed before the response head"):
+            check(server.url(), duration=5.0)
+
+
+def test_a_bad_duration_is_refused():
+    with pytest.raises(ValueError):
+        check("http://127.0.0.1:1/", duration=0)
+
+
+def test_progress_is_called_with_events_and_elapsed_time():
+    calls = []
+    with http_server(paced_source(count=3)) as port:
+        check(f"http://127.0.0.1:{port}/", duration=5.0, progress=lambda events, elapsed: calls.append((events, elapsed)))
+    assert calls and calls[-1][0] == 3
+    assert [elapsed for _, elapsed in calls] == sorted(elapsed for _, elapsed in calls)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1, made by the openssl command."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.fail("the openssl command is needed for the https tests")
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(str(cert), str(key))
+    return server_context, ssl.create_default_context(cafile=str(cert))
+
+
+def test_https_sees_the_same_bytes(certificate):
+    server_context, client_context = certificate
+    with HostileServer(CASES["id with NUL"].script, ssl_context=server_context) as server:
+        report = check(server.url(), duration=5.0, ssl_context=client_context)
+    assert report.url.startswith("https://")
+    assert findings_of(report, "framing.id-nul")
+    assert report.timing["events"] == 1
+
+
+def test_https_verifies_the_certificate(certificate):
+    server_context, _ = certificate
+    with HostileServer(good_stream(b"data: one\n\n"), ssl_context=server_context) as server:
+        with pytest.raises(CheckError, match="TLS with 127.0.0.1:.* failed: .*CERTIFICATE_VERIFY_FAILED"):
+            check(server.url(), duration=5.0)
+
+
+# assert_conforms
+
+
+def test_assert_conforms_passes_a_clean_server_and_returns_the_report():
+    with http_server(paced_source(count=2)) as port:
+        report = assert_conforms(f"http://127.0.0.1:{port}/", duration=5.0)
+    assert report.ok
+
+
+def test_assert_conforms_lists_each_violation_with_rule_and_spec():
+    steps = good_stream(b"data: caf\xe9\n\ndata: x\n", headers=[("Content-Type", "text/plain")])
+    with HostileServer(steps) as server:
+        with pytest.raises(AssertionError) as info:
+            assert_conforms(server.url(), duration=5.0)
+    lines = str(info.value).splitlines()
+    assert lines[0].endswith("does not conform: 3 finding(s) of severity error or worse")
+    assert [line.split(":")[0].strip() for line in lines[1:]] == [
+        "error header.content-type",
+        "error framing.utf8",
+        "error framing.unterminated",
+    ]
+    assert all(line.endswith(")") and "WHATWG HTML 9.2" in line for line in lines[1:])
+
+
+def test_assert_conforms_fails_on_warnings_when_asked():
+    with HostileServer(CASES["no cache-control"].script) as server:
+        assert_conforms(server.url(), duration=5.0)
+        with pytest.raises(AssertionError, match="warning header.cache-control"):
+            assert_conforms(server.url(), duration=5.0, fail_on="warning")
+    with pytest.raises(ValueError):
+        assert_conforms("http://127.0.0.1:1/", fail_on="fatal")
+
+
+# the command line
+
+
+def cli(*args, stderr=subprocess.PIPE):
+    return subprocess.run(
+        [sys.executable, "-m", "sse_core", "check", *args],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        cwd=ROOT,
+        timeout=TIMEOUT,
+    )
+
+
+def test_cli_json_document():
+    with HostileServer(CASES["id-only block"].script) as server:
+        result = cli(server.url(), "--json", "--duration", "5")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""
+    document = json.loads(result.stdout)
+    assert set(document) == {"url", "method", "response", "timing", "findings", "summary"}
+    assert document["url"] == server.url() and document["method"] == "GET"
+    assert document["response"]["status"] == 200
+    assert ["x-accel-buffering", "no"] in document["response"]["headers"]
+    assert {"first_byte", "first_event", "events", "longest_gap", "longest_silence", "end"} <= set(document["timing"])
+    for item in document["findings"]:
+        assert set(item) == {"severity", "rule", "message", "spec"}
+        assert item["rule"] in RULES and item["severity"] in SEVERITIES
+    assert {"severity": "warning", "rule": "framing.empty-block"}.items() <= next(
+        item for item in document["findings"] if item["rule"] == "framing.empty-block"
+    ).items()
+    assert document["summary"]["error"] == 0 and document["summary"]["warning"] == 1
+
+
+def test_cli_human_output_and_exit_status_1_on_an_error():
+    with HostileServer(CASES["invalid UTF-8"].script) as server:
+        result = cli(server.url(), "--duration", "5")
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.decode().splitlines()
+    pattern = re.compile(r"(error|warning|info) [a-z0-9.-]+: .+ \(.+\)")
+    assert all(pattern.fullmatch(line) for line in lines[:-1]), lines
+    assert "error framing.utf8: 1 line(s) are not valid UTF-8" in result.stdout.decode()
+    assert lines[-1].startswith(f"GET {server.url()}: 200 OK; 1 error(s), 0 warning(s)")
+
+
+def test_cli_exit_status_0_without_an_error():
+    with http_server(paced_source(count=2)) as port:
+        result = cli(f"http://127.0.0.1:{port}/", "--duration", "5")
+    assert result.returncode == 0, result.stdout
+    assert b"0 error(s), 0 warning(s)" in result.stdout
+
+
+def test_cli_openai_posts_a_default_chat_request(tmp_path):
+    with HostileServer(good_stream(b'data: {"choices": []}\n\ndata: [DONE]\n\n')) as server:
+        result = cli(server.url(), "--openai", "--duration", "5")
+        body_file = tmp_path / "body.json"
+        body_file.write_text('{"model": "m", "stream": true}')
+        result_with_file = cli(server.url(), "--openai", "-d", f"@{body_file}", "-H", "X-Key: 1", "--duration", "5")
+        requests = list(server.requests)
+    assert result.returncode == 0 and result_with_file.returncode == 0, (result.stdout, result_with_file.stdout)
+    assert requests[0].method == "POST" and json.loads(requests[0].body)["stream"] is True
+    assert requests[0].headers["content-type"] == "application/json"
+    assert json.loads(requests[1].body) == {"model": "m", "stream": True}
+    assert requests[1].headers["x-key"] == "1" and requests[1].headers["content-type"] == "application/json"
+
+
+def test_cli_method_and_body():
+    with HostileServer(good_stream(b"data: one\n\n")) as server:
+        result = cli(server.url(), "-X", "PUT", "-d", '{"a": 1}', "--duration", "5")
+        [request] = server.requests
+    assert result.returncode == 0, result.stdout
+    assert request.method == "PUT" and request.body == b'{"a": 1}'
+
+
+def test_cli_connection_failure_is_one_line_and_exit_status_2():
+    result = cli(f"http://127.0.0.1:{_closed_port()}/", "--connect-timeout", "5")
+    assert result.returncode == 2
+    assert result.stdout == b""
+    stderr = result.stderr.decode()
+    assert len(stderr.splitlines()) == 1 and stderr.startswith("sse_core check: error: cannot connect"), stderr
+
+
+@pytest.mark.parametrize("args", [["-H", "no colon"], ["--duration", "0"], ["-d", "@/nonexistent/body.json"]])
+def test_cli_bad_usage_exits_2(args):
+    result = cli("http://127.0.0.1:1/", *args)
+    assert result.returncode == 2
+    assert b"Traceback" not in result.stderr and result.stdout == b""
+
+
+def test_cli_shows_progress_on_a_terminal_only():
+    main, secondary = pty.openpty()
+    try:
+        with http_server(paced_source(count=3, pause=0.3)) as port:
+            result = cli(f"http://127.0.0.1:{port}/", "--duration", "5", stderr=secondary)
+        os.close(secondary)
+        secondary = None
+        shown = b""
+        while select.select([main], [], [], 1.0)[0]:
+            try:
+                more = os.read(main, 4096)
+            except OSError:  # EIO: the terminal's other side is closed
+                break
+            if not more:
+                break
+            shown += more
+    finally:
+        if secondary is not None:
+            os.close(secondary)
+        os.close(main)
+    assert result.returncode == 0
+    assert b"\rchecking: 3 event(s)" in shown
+    assert shown.endswith(b"\r")  # the line is cleared before the report
+    plain = cli(f"http://127.0.0.1:{_closed_port()}/")
+    assert b"checking" not in plain.stderr
+
+
+def _closed_port() -> int:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def test_the_readme_lists_every_rule():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as file:
+        readme = file.read()
+    for rule in RULES:
+        assert f"| `{rule}` |" in readme, rule
+
+
+def test_events_before_a_chunk_framing_fault_are_seen():
+    steps = good_stream()[:1] + [b"%x\r\ndata: one\n\n\r\nzz\r\n" % len(b"data: one\n\n")]
+    with HostileServer(steps) as server:
+        report = check(server.url(), duration=5.0)
+    assert report.timing["events"] == 1
+    assert [item.rule for item in report.errors] == ["framing.chunked"]
