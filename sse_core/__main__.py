@@ -14,6 +14,7 @@ import os
 import sys
 from typing import BinaryIO, Callable, Dict, List, Optional, Union
 
+from . import _cmd_demo, _cmd_serve
 from .chunked import ChunkedDecoder, encode_chunk, encode_last_chunk
 from .decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, SSEDecoder
 from .encoder import encode
@@ -67,6 +68,8 @@ def _build_parser() -> argparse.ArgumentParser:
     encode_cmd = commands.add_parser("encode", help="one JSON object per line on stdin -> SSE bytes")
     encode_cmd.add_argument("--chunked", action="store_true", help="chunk-encode the output (HTTP/1.1)")
     encode_cmd.set_defaults(run=_encode)
+    _cmd_serve.add_command(commands)
+    _cmd_demo.add_command(commands)
     return parser
 
 

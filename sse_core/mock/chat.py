@@ -196,11 +196,14 @@ def chunk_source(completion: Completion, include_usage: bool, options: MockOptio
         return
     yield chunk({"role": "assistant", "content": ""})
     interval = 1 / options.tokens_per_second if options.tokens_per_second else 0.0
+    # Token N is due N intervals after the first, so time spent sending does not slow the pace.
+    first_sent = time.monotonic()
     for index, token in enumerate(completion.tokens):
         if options.fault is not None and index == options.fault.after:
             yield from _fault(options.fault)
             return
-        if index and interval and wait(interval):
+        delay = first_sent + index * interval - time.monotonic()
+        if delay > 0 and wait(delay):
             return
         yield chunk({"content": token})
     if options.fault is not None:
