@@ -67,10 +67,10 @@ class MockOptions(NamedTuple):
 
 def parse_fault(text: str) -> Fault:
     """``"KIND"`` or ``"KIND:N"`` (N content tokens first) as a :class:`Fault`; ValueError if malformed."""
-    kind, _, after = text.partition(":")
+    kind, colon, after = text.partition(":")
     if kind not in FAULT_KINDS:
         raise ValueError(f"a fault is {' or '.join(FAULT_KINDS)}, optionally :N tokens first, not {text!r}")
-    if not after:
+    if not colon:
         return Fault(kind)
     if not (after.isascii() and after.isdigit()):
         raise ValueError(f"the N in {kind}:N is a number of tokens, not {after!r}")
