@@ -25,7 +25,9 @@ def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     parser = commands.add_parser(
         "demo",
         help="stream a chat completion from a built-in mock server, token by token",
-        description=__doc__.split("\n\n")[1].replace("\n", " ") if __doc__ else None,
+        description="Start the mock server on a free loopback port, POST a chat completion with"
+        ' "stream": true through sse_core.adapters.llm.stream_json, print each token as its event arrives,'
+        " and end with one line: time to first token, events, tokens per second, how the stream ended.",
     )
     parser.add_argument("--prompt", default=DEFAULT_PROMPT, help=f"the user message (default {DEFAULT_PROMPT!r})")
     parser.add_argument(

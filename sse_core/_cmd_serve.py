@@ -35,6 +35,7 @@ def add_pacing_arguments(parser: argparse.ArgumentParser) -> None:
         "--latency-ms",
         type=non_negative,
         default=DEFAULT_LATENCY_MS,
+        metavar="MS",
         help=f"time to first token (default {DEFAULT_LATENCY_MS:g})",
     )
     parser.add_argument(
