@@ -226,6 +226,25 @@ def test_get_stream_endpoint_for_eventsource_gives_the_same_reply():
     assert chunks[-2]["choices"][0]["finish_reason"] == "length"
 
 
+@pytest.mark.parametrize(
+    "query, param",
+    [("fault=boom", "fault"), ("latency_ms=x", "latency_ms"), ("max_tokens=0", "max_tokens"), ("colour=red", "colour")],
+)
+def test_get_stream_endpoint_bad_query_gets_400(query, param):
+    with mock_server() as server:
+        answer = exchange(server.port, "GET", "/v1/chat/completions/stream?prompt=x&" + query)
+    assert answer.status == 400
+    assert answer.json()["error"]["param"] == param
+
+
+def test_get_stream_endpoint_takes_a_fault():
+    with mock_server() as server:
+        answer = exchange(server.port, "GET", "/v1/chat/completions/stream?prompt=x&fault=error:1")
+    *chunks, error = answer.items()
+    assert "".join(delta_text(json.loads(event.data)) for event in chunks) == tokenize(reply_text("x"))[0]
+    assert error.event == "error" and json.loads(error.data)["error"]["code"] == "mock_fault"
+
+
 # --- chat completions, not streamed ------------------------------------------
 
 

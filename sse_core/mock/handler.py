@@ -123,10 +123,10 @@ class MockHandler(http.server.BaseHTTPRequestHandler):
         self._answer_chat(parse_chat_request(body), body, "mock")
 
     def _chat_get(self, body: bytes, query: Dict[str, str]) -> None:
-        self._answer_chat(chat_request_from_query(query), body, "query")
+        self._answer_chat(chat_request_from_query(query), body, "")
 
-    def _answer_chat(self, request: ChatRequest, body: bytes, overrides_from: str) -> None:
-        options = apply_overrides(self._options, request.overrides, overrides_from)
+    def _answer_chat(self, request: ChatRequest, body: bytes, overrides_param: str) -> None:
+        options = apply_overrides(self._options, request.overrides, overrides_param)
         completion = complete(request)
         if request.stream:
 

@@ -78,10 +78,13 @@ def parse_fault(text: str) -> Fault:
 
 
 def apply_overrides(options: MockOptions, overrides: Mapping[str, Any], where: str) -> MockOptions:
-    """``options`` with a request's own values in place; RequestError names ``where.key`` if one is bad."""
+    """``options`` with a request's own values in place.
+
+    A bad value raises RequestError naming ``where.key`` (just ``key`` when ``where`` is empty).
+    """
     changes = {}
     for key, value in overrides.items():
-        param = f"{where}.{key}"
+        param = f"{where}.{key}" if where else key
         if key == "fault":
             changes[key] = None if value is None else _fault(value, param)
         elif key in ("latency_ms", "tokens_per_second"):
