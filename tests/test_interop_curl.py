@@ -39,7 +39,7 @@ def test_curl_sees_paced_events_arrive_one_at_a_time():
             process.wait()
             process.stdout.close()
     assert process.returncode == 0
-    assert received.startswith(b"retry: 1000\n\nid: 1\ndata: {\"n\": 1, \"count\": 5}\n\n")
+    assert received.startswith(b'retry: 1000\n\nid: 1\ndata: {"n": 1, "count": 5}\n\n')
     assert list(arrivals) == ["1", "2", "3", "4", "5"]
     # Four pauses of 0.4 s lie between the first and the last: had curl
     # buffered the stream, they would have come together at the end. The

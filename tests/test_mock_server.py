@@ -217,7 +217,9 @@ def test_a_lone_surrogate_in_the_prompt_still_streams_valid_utf8():
 def test_get_stream_endpoint_for_eventsource_gives_the_same_reply():
     with mock_server() as server:
         answer = exchange(server.port, "GET", "/v1/chat/completions/stream?prompt=Stream+me+something+%E2%9C%93")
-        with_usage = exchange(server.port, "GET", "/v1/chat/completions/stream?prompt=x&include_usage=true&max_tokens=2")
+        with_usage = exchange(
+            server.port, "GET", "/v1/chat/completions/stream?prompt=x&include_usage=true&max_tokens=2"
+        )
     events = [event.data for event in answer.items()]
     assert events[-1] == "[DONE]"
     assert "".join(delta_text(json.loads(data)) for data in events[:-1]) == reply_text(PROMPT)
@@ -286,20 +288,34 @@ MESSAGES = [{"role": "user", "content": "hi"}]
         (json.dumps({"model": "m", "messages": []}).encode(), "messages", "empty_array"),
         (json.dumps({"model": "m", "messages": ["hi"]}).encode(), "messages[0]", "invalid_type"),
         (json.dumps({"model": "m", "messages": [{"content": "x"}]}).encode(), "messages[0].role", None),
-        (json.dumps({"model": "m", "messages": [{"role": "robot", "content": "x"}]}).encode(), "messages[0].role", None),
+        (
+            json.dumps({"model": "m", "messages": [{"role": "robot", "content": "x"}]}).encode(),
+            "messages[0].role",
+            None,
+        ),
         (json.dumps({"model": "m", "messages": [{"role": "user"}]}).encode(), "messages[0].content", None),
-        (json.dumps({"model": "m", "messages": [{"role": "user", "content": 5}]}).encode(), "messages[0].content", None),
+        (
+            json.dumps({"model": "m", "messages": [{"role": "user", "content": 5}]}).encode(),
+            "messages[0].content",
+            None,
+        ),
         (json.dumps({"model": "m", "messages": MESSAGES, "stream": "yes"}).encode(), "stream", "invalid_type"),
         (json.dumps({"model": "m", "messages": MESSAGES, "max_tokens": True}).encode(), "max_tokens", None),
         (json.dumps({"model": "m", "messages": MESSAGES, "max_tokens": 0}).encode(), "max_tokens", None),
         (json.dumps({"model": "m", "messages": MESSAGES, "stream_options": {}}).encode(), "stream_options", None),
         (
-            json.dumps({"model": "m", "messages": MESSAGES, "stream": True, "stream_options": {"include_usage": 1}}).encode(),
+            json.dumps(
+                {"model": "m", "messages": MESSAGES, "stream": True, "stream_options": {"include_usage": 1}}
+            ).encode(),
             "stream_options.include_usage",
             "invalid_type",
         ),
         (json.dumps({"model": "m", "messages": MESSAGES, "mock": {"fault": "boom"}}).encode(), "mock.fault", None),
-        (json.dumps({"model": "m", "messages": MESSAGES, "mock": {"latency_ms": -1}}).encode(), "mock.latency_ms", None),
+        (
+            json.dumps({"model": "m", "messages": MESSAGES, "mock": {"latency_ms": -1}}).encode(),
+            "mock.latency_ms",
+            None,
+        ),
         (json.dumps({"model": "m", "messages": MESSAGES, "mock": {"speed": 1}}).encode(), "mock.speed", None),
     ],
 )
@@ -337,7 +353,10 @@ def test_a_refused_request_leaves_the_connection_usable():
         finally:
             connection.close()
     assert (first.status, second.status) == (400, 200)
-    assert models == {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "sse_core"}]}
+    assert models == {
+        "object": "list",
+        "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "sse_core"}],
+    }
 
 
 def test_unknown_path_gets_404_and_wrong_method_405_as_json():
@@ -389,7 +408,9 @@ def test_non_stream_faults_are_a_500_or_a_closed_connection():
         error = post_json(server.port, chat_body(mock={"fault": "error"}))
         with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
             body = json.dumps(chat_body(mock={"fault": "close"})).encode()
-            sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            sock.sendall(
+                b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+            )
             closed_with = sock.recv(65536)
     assert error.status == 500 and error.json()["error"]["code"] == "mock_fault"
     assert closed_with == b""
@@ -420,9 +441,15 @@ def test_events_ids_data_and_retry_first():
 def test_events_close_after_ends_each_response_and_last_event_id_resumes():
     with mock_server() as server:
         first = exchange(server.port, "GET", "/events?count=5&close_after=2&interval_ms=1")
-        resumed = exchange(server.port, "GET", "/events?count=5&close_after=2&interval_ms=1", headers=("Last-Event-ID: 2",))
-        last = exchange(server.port, "GET", "/events?count=5&close_after=2&interval_ms=1", headers=("Last-Event-ID: 4",))
-        done = exchange(server.port, "GET", "/events?count=5&close_after=2&interval_ms=1", headers=("Last-Event-ID: 5",))
+        resumed = exchange(
+            server.port, "GET", "/events?count=5&close_after=2&interval_ms=1", headers=("Last-Event-ID: 2",)
+        )
+        last = exchange(
+            server.port, "GET", "/events?count=5&close_after=2&interval_ms=1", headers=("Last-Event-ID: 4",)
+        )
+        done = exchange(
+            server.port, "GET", "/events?count=5&close_after=2&interval_ms=1", headers=("Last-Event-ID: 5",)
+        )
         foreign = exchange(server.port, "GET", "/events?count=1", headers=("Last-Event-ID: abc",))
     assert [e.id for e in first.items()] == ["1", "2"]
     assert [e.id for e in resumed.items()] == ["3", "4"]
