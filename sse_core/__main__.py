@@ -14,6 +14,7 @@ import os
 import sys
 from typing import BinaryIO, Callable, Dict, List, Optional, Union
 
+from . import _cmd_check, _cmd_demo, _cmd_get, _cmd_serve
 from .chunked import ChunkedDecoder, encode_chunk, encode_last_chunk
 from .decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, SSEDecoder
 from .encoder import encode
@@ -67,10 +68,8 @@ def _build_parser() -> argparse.ArgumentParser:
     encode_cmd = commands.add_parser("encode", help="one JSON object per line on stdin -> SSE bytes")
     encode_cmd.add_argument("--chunked", action="store_true", help="chunk-encode the output (HTTP/1.1)")
     encode_cmd.set_defaults(run=_encode)
-    from ._cmd_get import add_command as add_get_command
-    add_get_command(commands)
-    from ._cmd_check import add_command as add_check_command
-    add_check_command(commands)
+    for command in (_cmd_demo, _cmd_serve, _cmd_get, _cmd_check):
+        command.add_command(commands)
     return parser
 
 

@@ -5,6 +5,7 @@ adapter; HTTP/1.0 behaviour has cases of its own. Every test is bounded in
 time, and an autouse fixture checks that no thread outlives it.
 """
 
+import http.server
 import socket
 import threading
 import time
@@ -14,8 +15,10 @@ import pytest
 
 from sse_core import ChunkedDecoder, Comment, Event, SSEDecoder
 from sse_core._http11 import ResponseHead, ResponseHeadReader, header_value, response_body_framing
+from sse_core.adapters.httpserver import read_body, send_event_stream
+from sse_core.errors import RemoteProtocolError
 
-from .servers import http_server, raw_server
+from .servers import _Server, http_server, raw_server
 
 TIMEOUT = 5.0
 EVENT_STREAM_HEADERS = [
@@ -421,3 +424,64 @@ def test_malformed_chunked_request_body_gets_400(serve):
         head = client.read_head()
         client.close()
     assert head.status == 400
+
+
+def test_httpserver_body_read_first_is_not_read_again_and_extra_headers_are_sent():
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            body = read_body(self)
+            send_event_stream(self, lambda ctx: [ctx.body.decode()], body=body.upper(), headers=[("X-Extra", "1")])
+
+        def log_message(self, *args):
+            pass
+
+    server = _Server(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        client = post(server.server_address[1], b'{"a":1}', "Content-Length: 7")
+        client.read_to_end()
+        first_head, first_events = client.head, client.events()
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # the same connection: the body was read exactly
+        second_head = client.read_head()
+        client.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert stream_headers(first_head) == [("x-extra", "1")] + EVENT_STREAM_HEADERS + [
+        ("connection", "keep-alive"),
+        ("transfer-encoding", "chunked"),
+    ]
+    assert first_events == [Event('{"A":1}')]
+    assert second_head.status == 501  # the handler has no do_GET
+
+
+def test_httpserver_read_body_malformed_closes_the_connection():
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            try:
+                read_body(self)
+            except RemoteProtocolError:
+                self.send_error(400)
+
+        def log_message(self, *args):
+            pass
+
+    server = _Server(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        client = post(server.server_address[1], b"zz\r\n", "Transfer-Encoding: chunked")
+        client.read_to_eof()
+        client.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert client.head.status == 400
+    assert header_value(client.head.headers, "connection") == "close"

@@ -1,13 +1,13 @@
 """send_event_stream(): answer an ``http.server`` request with an event stream."""
 
 import http.server
-from typing import Optional
+from typing import Optional, Sequence, Tuple
 
 from .._http11 import RequestHead
 from ..errors import LimitExceeded, RemoteProtocolError
 from ._streamer import DEFAULT_MAX_BODY_SIZE, Item, Source, StreamContext, read_request_body, stream_events
 
-__all__ = ["send_event_stream", "StreamContext", "Item", "Source", "DEFAULT_MAX_BODY_SIZE"]
+__all__ = ["send_event_stream", "read_body", "StreamContext", "Item", "Source", "DEFAULT_MAX_BODY_SIZE"]
 
 
 def send_event_stream(
@@ -18,6 +18,8 @@ def send_event_stream(
     retry: Optional[int] = None,
     send_timeout: Optional[float] = 30.0,
     max_body_size: Optional[int] = DEFAULT_MAX_BODY_SIZE,
+    body: Optional[bytes] = None,
+    headers: Sequence[Tuple[str, str]] = (),
 ) -> None:
     """Answer the request ``handler`` is serving with an event stream; return when it ends.
 
@@ -30,7 +32,11 @@ def send_event_stream(
     ``id`` are left out), a ``dict`` of :func:`~sse_core.encode` keyword
     arguments, or a ``str`` (the data). It runs in a thread of its own; an
     idle source should wait with ``ctx.wait(seconds)``, which returns True
-    at once when the client has gone away.
+    at once when the client has gone away. A handler that must see the
+    body before choosing its answer (e.g. to refuse bad JSON with a 400)
+    reads it with :func:`read_body` and passes it as ``body``; then it is
+    not read again. ``headers`` are extra response header fields (e.g.
+    CORS), sent along with the standard ones.
 
     The body is chunked when both the request and the handler's
     ``protocol_version`` are HTTP/1.1 (then the connection stays open for
@@ -44,22 +50,19 @@ def send_event_stream(
     chunk, so the client sees it cut short, and is raised again here, once
     the source is closed, for ``http.server`` to report as usual.
     """
-    request_head = RequestHead(
-        handler.command,
-        handler.path,
-        "1.1" if handler.request_version == "HTTP/1.1" else "1.0",
-        [(name.lower(), value.strip(" \t")) for name, value in handler.headers.items()],
-    )
+    request_head = _request_head(handler)
     keep_alive = not handler.close_connection
     handler.close_connection = True  # unless the stream ends whole
-    try:
-        body, exact = read_request_body(request_head, b"", handler.rfile.read1, max_body_size)
-    except LimitExceeded:
-        handler.send_error(413)
-        return
-    except RemoteProtocolError:
-        handler.send_error(400)
-        return
+    exact = True  # a body read by read_body() has set close_connection if not
+    if body is None:
+        try:
+            body, exact = read_request_body(request_head, b"", handler.rfile.read1, max_body_size)
+        except LimitExceeded:
+            handler.send_error(413)
+            return
+        except RemoteProtocolError:
+            handler.send_error(400)
+            return
     handler.wfile.flush()
     sock = handler.connection
     timeout = sock.gettimeout()
@@ -72,7 +75,7 @@ def send_event_stream(
             source,
             response_version="1.1" if handler.protocol_version == "HTTP/1.1" else "1.0",
             keep_alive=keep_alive and exact,
-            extra_headers=[("Server", handler.version_string())],
+            extra_headers=[("Server", handler.version_string()), *headers],
             heartbeat=heartbeat,
             retry=retry,
             send_timeout=send_timeout,
@@ -82,3 +85,30 @@ def send_event_stream(
             sock.settimeout(timeout)  # the handler's own, for the next request
         except OSError:
             pass
+
+
+def read_body(handler: http.server.BaseHTTPRequestHandler, max_body_size: Optional[int] = DEFAULT_MAX_BODY_SIZE) -> bytes:
+    """Read the body of the request ``handler`` is serving (Content-Length or chunked).
+
+    Raises LimitExceeded past ``max_body_size`` bytes and RemoteProtocolError
+    for a malformed or cut-short body; then, or when a chunked body was read
+    past its end, ``handler.close_connection`` is set, as the connection
+    cannot carry another request.
+    """
+    try:
+        body, exact = read_request_body(_request_head(handler), b"", handler.rfile.read1, max_body_size)
+    except RemoteProtocolError:  # LimitExceeded included
+        handler.close_connection = True
+        raise
+    if not exact:
+        handler.close_connection = True
+    return body
+
+
+def _request_head(handler: http.server.BaseHTTPRequestHandler) -> RequestHead:
+    return RequestHead(
+        handler.command,
+        handler.path,
+        "1.1" if handler.request_version == "HTTP/1.1" else "1.0",
+        [(name.lower(), value.strip(" \t")) for name, value in handler.headers.items()],
+    )

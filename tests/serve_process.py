@@ -1,0 +1,52 @@
+"""``python -m sse_core serve`` in a subprocess, for tests that point other clients at it."""
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from typing import Iterator
+
+__all__ = ["serve"]
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TIMEOUT = 30  # seconds to start, and to stop
+
+
+@contextlib.contextmanager
+def serve(*options: str) -> Iterator[str]:
+    """Run the mock server on a free loopback port with ``options``; yield its URL; stop it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sse_core", "serve", "--port", "0", "--quiet", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        # A shell's background job ignores SIGINT, and a child would inherit that.
+        preexec_fn=_default_sigint if os.name == "posix" else None,
+    )
+    watchdog = threading.Timer(TIMEOUT, process.kill)  # bounds the wait for the URL line
+    watchdog.start()
+    try:
+        url = process.stdout.readline().decode("ascii").strip()
+        watchdog.cancel()
+        if not re.fullmatch(r"http://127\.0\.0\.1:\d+", url):
+            raise AssertionError(f"serve printed no URL: {url!r} {process.stderr.read()!r}")
+        yield url
+    finally:
+        watchdog.cancel()
+        watchdog.join()
+        if process.poll() is None and os.name == "posix":
+            process.send_signal(signal.SIGINT)
+        try:
+            process.wait(TIMEOUT)
+        finally:
+            process.kill()
+            process.wait()
+            process.stdout.close()
+            process.stderr.close()
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
