@@ -21,6 +21,7 @@ import sys
 import pytest
 
 from sse_core.checker import RULES, SEVERITIES, CheckError, Report, check
+from sse_core.mock import MODEL_ID, MockServer
 from sse_core.testing.server import assert_conforms
 
 from .broken_servers import CASES, good_stream, ids_script
@@ -75,6 +76,23 @@ def test_a_clean_server_has_no_error_or_warning(protocol_version):
     # The resumed connection is dropped after the read that brings its third event.
     assert severity == "info" and message.startswith("resumed after id 3 with 4, 5, 6")
     assert message.endswith(": no repeats, no gaps")
+
+
+def test_our_mock_server_passes_clean_on_events_and_chat_completions():
+    with MockServer() as server:
+        events = check(f"{server.url}/events?count=6&interval_ms=100", duration=10.0, resume=True)
+        chat = check(
+            f"{server.url}/v1/chat/completions",
+            openai=True,
+            body={"model": MODEL_ID, "messages": [{"role": "user", "content": "hi"}], "stream": True},
+            duration=10.0,
+        )
+    for report in (events, chat):
+        assert report.status == 200
+        assert [item for item in report.findings if item.severity != "info"] == [], report.to_json()
+        assert report.timing["end"] == "complete"
+    assert events.timing["events"] == 6
+    assert [severity for severity, _ in findings_of(events, "resume.continuity")] == ["info"]
 
 
 def test_a_clean_openai_stream_passes():
