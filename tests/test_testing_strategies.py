@@ -242,9 +242,3 @@ def test_splitting_lines_after_decoding_is_caught_and_shrinks_small():
     text = stream.body.decode("utf-8")
     assert any(break_ in text for break_ in "\u2028\u2029\x85\x0b\x0c\x1c\x1d\x1e")
     assert len(stream.body) < 20
-
-
-def test_the_correct_decoder_is_not_caught():
-    with pytest.raises(Exception) as info:
-        caught(SSEDecoder)
-    assert type(info.value).__name__ == "NoSuchExample"

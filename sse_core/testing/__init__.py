@@ -21,6 +21,7 @@ _SUBMODULES: Dict[str, str] = {
     "broken_chunked_bodies": ".strategies",
     "resume_machine": ".resume",
     "run_resume_test": ".resume",
+    "DEFAULT_RESUME_TIMEOUTS": ".resume",
     "assert_conforms": ".server",
 }
 
