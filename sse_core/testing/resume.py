@@ -103,6 +103,12 @@ def resume_machine(
             self.events: Any = None
             self.connections = 0
             self.sent_id: Optional[str] = None
+            self.has_read = False  # on the current connection
+
+        def can_read(self) -> bool:
+            # A finite stream may be read past its end, to see it end
+            # cleanly; a longer one only as far as it was read uninterrupted.
+            return self.finite or len(self.seen) < len(self.reference)
 
         @precondition(lambda self: self.response is None)
         @rule()
@@ -111,12 +117,12 @@ def resume_machine(
             self.connections += 1
             self.response = open_stream(self.sent_id)
             self.events = iter(self.response)
+            self.has_read = False
 
-        # A finite stream may be read past its end, to see it end cleanly;
-        # a longer one only as far as it was read uninterrupted.
-        @precondition(lambda self: self.response is not None and (self.finite or len(self.seen) < len(self.reference)))
+        @precondition(lambda self: self.response is not None and self.can_read())
         @rule(count=st.integers(1, max_read))
         def read(self, count: int) -> None:
+            self.has_read = True
             for _ in range(count):
                 event = next(self.events, None)
                 if event is None:
@@ -127,7 +133,8 @@ def resume_machine(
                 if len(self.seen) > len(self.reference) or not self.finite and len(self.seen) == len(self.reference):
                     return
 
-        @precondition(lambda self: self.response is not None)
+        # Dropping a connection before reading from it tests nothing.
+        @precondition(lambda self: self.response is not None and (self.has_read or not self.can_read()))
         @rule()
         def drop(self) -> None:
             self._close()
@@ -243,15 +250,19 @@ def run_resume_test(
     *,
     max_examples: int = 20,
     step_count: int = 12,
+    derandomize: bool = False,
     **options: Any,
 ) -> None:
     """Run the resume test against ``url``; raise AssertionError on the first problem.
 
     ``options`` are those of :func:`resume_machine`. hypothesis tries
-    ``max_examples`` runs of up to ``step_count`` connects, reads and drops,
-    and shrinks a failure to the fewest steps that show it.
+    ``max_examples`` runs of up to ``step_count`` connects, reads and drops
+    (the same ones on every call with ``derandomize``), and shrinks a
+    failure to the fewest steps that show it.
     """
     run_state_machine_as_test(
         resume_machine(url, **options),
-        settings=_settings(max_examples=max_examples, stateful_step_count=step_count, database=None),
+        settings=_settings(
+            max_examples=max_examples, stateful_step_count=step_count, derandomize=derandomize, database=None
+        ),
     )
