@@ -34,7 +34,9 @@ from .reference import reference_decode
 
 # What the planted-bug searches may spend: fixed and deterministic, so the
 # tests pass or fail the same way on every run.
-BUDGET = settings(max_examples=500, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+BUDGET = settings(
+    max_examples=500, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+)
 
 
 def decode(reads: List[bytes], decoder_class=SSEDecoder, **options):

@@ -233,7 +233,9 @@ def _read_uninterrupted(open_stream: Any, max_events: int) -> Tuple[List[Event],
     elif ended in _CLEAN_ENDS:
         finite = True
     else:
-        raise AssertionError(f"the uninterrupted read ended badly after {len(events)} events: {ended} {response.error!r}")
+        raise AssertionError(
+            f"the uninterrupted read ended badly after {len(events)} events: {ended} {response.error!r}"
+        )
     if not events:
         raise AssertionError("the stream sent no event, so there is nothing to resume")
     ids = [event.id for event in events]

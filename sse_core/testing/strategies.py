@@ -123,8 +123,8 @@ class _Line(NamedTuple):
 
 
 # Field names that are none of the four, though close to them. The last
-# one, first in a stream without a BOM of its own, still is not stripped:
-# the strategy puts a BOM in front of any stream that starts with one.
+# starts with U+FEFF, which at the very start of a stream would be taken
+# for the BOM: streams() puts a real BOM in front of such a stream.
 _UNKNOWN_FIELDS = ["Data", "DATA", "data ", " data", "Id", "ID", "Event", "retry\0", "foo", "\ufeffdata"]
 
 _INVALID_RETRIES = [
@@ -147,7 +147,9 @@ def _separator_and_value(draw, value: str) -> Tuple[bytes, str]:
 
 @st.composite
 def _field_line(draw) -> _Line:
-    kind = draw(st.sampled_from(["data", "data", "data", "event", "id", "retry", "bad retry", "comment", "unknown", "bare"]))
+    # "data" thrice: most lines of a real stream are data lines.
+    kinds = ["data", "data", "data", "event", "id", "retry", "bad retry", "comment", "unknown", "bare"]
+    kind = draw(st.sampled_from(kinds))
     if kind == "data":
         raw, value = draw(_separator_and_value(draw(_one_line_text())))
         return _Line(b"data" + raw, "data", value)
@@ -177,7 +179,8 @@ def _field_line(draw) -> _Line:
     if kind == "comment":
         return _Line(b":" + draw(_one_line_text()).encode(), "ignore", None)
     if kind == "unknown":
-        name = draw(st.one_of(st.sampled_from(_UNKNOWN_FIELDS), _one_line_text(6).map(lambda t: "x" + t.replace(":", ""))))
+        other_name = _one_line_text(6).map(lambda text: "x" + text.replace(":", ""))
+        name = draw(st.one_of(st.sampled_from(_UNKNOWN_FIELDS), other_name))
         if draw(st.booleans()):
             return _Line(name.encode(), "ignore", None)
         return _Line(name.encode() + b":" + draw(_one_line_text()).encode(), "ignore", None)
@@ -213,7 +216,8 @@ class _Parser:
     def dispatch(self) -> None:
         self.last_event_id = self.id_buffer
         if self.data:
-            self.events.append(Event("\n".join(self.data), self.event_type or "message", self.last_event_id, self.block_retry))
+            data = "\n".join(self.data)
+            self.events.append(Event(data, self.event_type or "message", self.last_event_id, self.block_retry))
         self.data = []
         self.event_type = ""
         self.block_retry = None
@@ -321,7 +325,10 @@ def splits(draw, data: bytes) -> List[bytes]:
 # Byte sequences that are not UTF-8: a lone continuation byte, a truncated
 # sequence, an overlong encoding, an encoded surrogate, a code point past
 # U+10FFFF, bytes never used, and a BOM cut short.
-_INVALID_UTF8 = [b"\x80", b"\xbf", b"\xc3", b"\xe2\x82", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xff", b"\xfe", b"\xef\xbb"]
+_INVALID_UTF8 = [
+    b"\x80", b"\xbf", b"\xc3", b"\xe2\x82", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80",
+    b"\xff", b"\xfe", b"\xef\xbb",
+]
 _MALFORMED_TOKENS = _INVALID_UTF8 + [
     b"\r", b"\n", b"\r\n", b"\r\r", b"\n\r", b"\0", BOM, b"data", b"data:", b"data: ", b"id:", b"id: \0",
     b"event:", b"retry:", b"retry: 5", b":", b" ", b"x",
@@ -376,7 +383,8 @@ def _token(max_size: int = 6) -> st.SearchStrategy[bytes]:
 def _quoted_string(draw) -> bytes:
     # qdtext, plus quoted-pairs for the quote and the backslash.
     plain = [byte for byte in range(0x20, 0x7F) if byte not in b'"\\'] + [0x09, 0x80, 0xFF]
-    parts = draw(st.lists(st.one_of(st.sampled_from(plain).map(lambda b: bytes([b])), st.sampled_from([b'\\"', b"\\\\"])), max_size=5))
+    character = st.one_of(st.sampled_from(plain).map(lambda byte: bytes([byte])), st.sampled_from([b'\\"', b"\\\\"]))
+    parts = draw(st.lists(character, max_size=5))
     return b'"' + b"".join(parts) + b'"'
 
 
