@@ -1,4 +1,4 @@
-"""Command line: ``python -m sse_core COMMAND``.
+"""Command line: python -m sse_core COMMAND.
 
 ``parse`` reads raw stream bytes on stdin and prints one JSON object per
 event as it is dispatched; ``encode`` reads one JSON object per line and
@@ -15,6 +15,7 @@ import sys
 from typing import BinaryIO, Callable, Dict, List, Optional, Union
 
 from . import _cmd_check, _cmd_demo, _cmd_get, _cmd_serve
+from ._cli import UsageError, count_or_none
 from .chunked import ChunkedDecoder, encode_chunk, encode_last_chunk
 from .decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, SSEDecoder
 from .encoder import encode
@@ -25,10 +26,6 @@ __all__ = ["main"]
 
 _READ_SIZE = 65536
 _ENCODE_KEYS = ("data", "event", "id", "retry", "comment")
-
-
-class UsageError(Exception):
-    """Input the command line cannot use; printed as one line."""
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -61,8 +58,8 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="at end of input, dispatch an event that lacks its closing blank line",
     )
-    parse.add_argument("--max-line-size", type=_limit, default=DEFAULT_MAX_LINE_SIZE, metavar="BYTES")
-    parse.add_argument("--max-event-size", type=_limit, default=DEFAULT_MAX_EVENT_SIZE, metavar="BYTES")
+    parse.add_argument("--max-line-size", type=count_or_none, default=DEFAULT_MAX_LINE_SIZE, metavar="BYTES")
+    parse.add_argument("--max-event-size", type=count_or_none, default=DEFAULT_MAX_EVENT_SIZE, metavar="BYTES")
     parse.set_defaults(run=_parse)
 
     encode_cmd = commands.add_parser("encode", help="one JSON object per line on stdin -> SSE bytes")
@@ -71,15 +68,6 @@ def _build_parser() -> argparse.ArgumentParser:
     for command in (_cmd_demo, _cmd_serve, _cmd_get, _cmd_check):
         command.add_command(commands)
     return parser
-
-
-def _limit(text: str) -> Optional[int]:
-    """A byte limit: a non-negative integer, or 'none' to disable it."""
-    if text.lower() == "none":
-        return None
-    if not text.isdigit() or not text.isascii():
-        raise argparse.ArgumentTypeError(f"expected a number of bytes or 'none', not {text!r}")
-    return int(text)
 
 
 def _parse(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> None:

@@ -7,8 +7,9 @@ error, 2 when the server could not be reached or the request is unusable.
 
 import argparse
 import sys
-from typing import BinaryIO, List, Optional, TextIO, Tuple
+from typing import BinaryIO, List, TextIO
 
+from ._cli import UsageError, header, read_json_body, seconds
 from .checker import DEFAULT_CONNECT_TIMEOUT, DEFAULT_DURATION, DEFAULT_IDLE_LIMIT, CheckError, Report, check
 from .errors import LocalProtocolError
 
@@ -27,47 +28,40 @@ def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     parser.add_argument("url", metavar="URL", help="http:// or https:// URL of the event stream")
     parser.add_argument("-X", "--request", dest="method", metavar="METHOD", help="default GET (POST with --openai)")
     parser.add_argument(
-        "-H", "--header", dest="headers", action="append", default=[], metavar="'Name: value'", help="repeatable"
+        "-H", "--header", dest="headers", type=header, action="append", default=[], metavar="'Name: value'", help="repeatable"
     )
-    parser.add_argument("-d", "--data", metavar="JSON", help="request body (JSON), or @FILE to read it from a file")
+    parser.add_argument("-d", "--data", metavar="JSON", help="JSON request body; @FILE reads a file, @- stdin")
     parser.add_argument(
         "--openai",
         action="store_true",
         help="an OpenAI-style stream: POST (a small streamed chat request unless -d), JSON payloads, [DONE]",
     )
     parser.add_argument(
-        "--duration", type=_seconds, default=DEFAULT_DURATION, metavar="SECONDS", help="stop reading after this long"
+        "--duration", type=seconds, default=DEFAULT_DURATION, metavar="SECONDS", help="stop reading after this long"
     )
     parser.add_argument("--resume", action="store_true", help="reconnect with Last-Event-ID and check continuity")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
-    parser.add_argument("--connect-timeout", type=_seconds, default=DEFAULT_CONNECT_TIMEOUT, metavar="SECONDS")
+    parser.add_argument("--connect-timeout", type=seconds, default=DEFAULT_CONNECT_TIMEOUT, metavar="SECONDS")
     parser.add_argument(
         "--idle-limit",
-        type=_seconds,
+        type=seconds,
         default=DEFAULT_IDLE_LIMIT,
         metavar="SECONDS",
         help="proxy idle limit to judge heartbeats against (default 60)",
     )
-    parser.set_defaults(run=_run)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text!r}")
-    return value
+    parser.set_defaults(run=_run, usage_error=parser.error)
 
 
 def _run(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
     try:
-        headers = [_header(text) for text in args.headers]
-        body = _body(args.data)
-        if body is not None and not any(name.lower() == "content-type" for name, _ in headers):
-            headers.append(("Content-Type", "application/json"))
-        progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
+        body = None if args.data is None else read_json_body(args.data, stdin)[0]
+    except UsageError as exc:
+        args.usage_error(str(exc))
+    headers = list(args.headers)
+    if body is not None and not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
+    try:
         try:
             report = check(
                 args.url,
@@ -83,29 +77,13 @@ def _run(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
             )
         finally:
             if progress is not None:
-                progress.clear()
+                progress.clear()  # before anything else is written to stderr
     except (CheckError, LocalProtocolError, OSError) as exc:
         print(f"sse_core check: error: {exc}", file=sys.stderr)
         return _UNREACHABLE
     stdout.write(_render(report, args.json).encode("utf-8"))
     stdout.flush()
     return 1 if report.errors else 0
-
-
-def _header(text: str) -> Tuple[str, str]:
-    name, colon, value = text.partition(":")
-    if not colon or not name.strip():
-        raise LocalProtocolError(f"a header is 'Name: value', not {text!r}")
-    return name.strip(), value.strip()
-
-
-def _body(data: Optional[str]) -> Optional[bytes]:
-    if data is None:
-        return None
-    if data.startswith("@"):
-        with open(data[1:], "rb") as file:
-            return file.read()
-    return data.encode("utf-8")
 
 
 def _render(report: Report, as_json: bool) -> str:

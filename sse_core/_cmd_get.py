@@ -7,19 +7,17 @@ prints.
 import argparse
 import contextlib
 import json
-import math
 import re
 import socket
 import ssl
 import sys
 from typing import Any, BinaryIO, Callable, List, NamedTuple, NoReturn, Optional, Tuple
 
-from ._abnf import encode_field_line
+from ._cli import UsageError, count_or_none, header, read_json_body, seconds_or_none
 from .adapters.client import (
     ContentTypeError,
     EndReason,
     EventSource,
-    HTTPStatusError,
     Response,
     ResponseError,
     Timeouts,
@@ -77,10 +75,6 @@ _MAX_EXPLANATION = 2000
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-class _UsageError(Exception):
-    """Arguments the command cannot use."""
-
-
 class _Request(NamedTuple):
     method: str
     url: str
@@ -106,7 +100,7 @@ def add_command(commands: "argparse._SubParsersAction") -> None:
         dest="headers",
         action="append",
         default=[],
-        type=_header,
+        type=header,
         metavar="'NAME: VALUE'",
         help="add or replace a request header (repeatable)",
     )
@@ -127,21 +121,21 @@ def add_command(commands: "argparse._SubParsersAction") -> None:
     )
     get.add_argument(
         "--max-reconnects",
-        type=_count,
+        type=count_or_none,
         default=argparse.SUPPRESS,  # absent unless given, so that it can need --reconnect
         metavar="N",
         help=f"with --reconnect, give up after N reconnections ('none': never; default {DEFAULT_MAX_RECONNECTS})",
     )
     get.add_argument(
         "--connect-timeout",
-        type=_seconds,
+        type=seconds_or_none,
         default=_DEFAULT_TIMEOUTS.connect,
         metavar="S",
         help=f"seconds to connect (0 or 'none': no bound; default {_DEFAULT_TIMEOUTS.connect:g})",
     )
     get.add_argument(
         "--idle-timeout",
-        type=_seconds,
+        type=seconds_or_none,
         default=_DEFAULT_TIMEOUTS.idle,
         metavar="S",
         help=f"seconds without a byte before giving up (0 or 'none': no bound; default {_DEFAULT_TIMEOUTS.idle:g})",
@@ -150,46 +144,10 @@ def add_command(commands: "argparse._SubParsersAction") -> None:
     get.set_defaults(run=_run, usage_error=get.error)
 
 
-def _header(text: str) -> Tuple[str, str]:
-    """``'Name: value'`` as a (name, value) pair the request head can carry."""
-    name, colon, value = text.partition(":")
-    value = value.strip(" \t")
-    if not colon:
-        raise argparse.ArgumentTypeError(f"expected 'Name: value', got {text!r}")
-    # Sent as UTF-8 bytes, as curl does; the head encoder takes latin-1 str.
-    wire_value = value.encode("utf-8", "surrogateescape").decode("latin-1")
-    try:
-        encode_field_line(name.encode("latin-1"), wire_value.encode("latin-1"))
-    except (LocalProtocolError, UnicodeEncodeError):
-        raise argparse.ArgumentTypeError(f"not a valid header: {text!r}") from None
-    return name, wire_value
-
-
-def _seconds(text: str) -> Optional[float]:
-    """A timeout: seconds >= 0, where 0 or 'none' means no bound."""
-    if text.lower() == "none":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 <= value < math.inf:
-        raise argparse.ArgumentTypeError(f"expected seconds or 'none', not {text!r}")
-    return value or None
-
-
-def _count(text: str) -> Optional[int]:
-    if text.lower() == "none":
-        return None
-    if not text.isdigit() or not text.isascii():
-        raise argparse.ArgumentTypeError(f"expected a number or 'none', not {text!r}")
-    return int(text)
-
-
 def _run(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
     try:
         return _get(args, stdin, stdout)
-    except (_UsageError, LocalProtocolError) as exc:
+    except (UsageError, LocalProtocolError) as exc:
         # LocalProtocolError: a URL, a method or a header that the wire cannot carry.
         usage_error: Callable[[str], NoReturn] = args.usage_error
         usage_error(str(exc))
@@ -216,17 +174,17 @@ def _get(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
 
 def _build_request(args: argparse.Namespace, stdin: BinaryIO) -> _Request:
     if args.openai and (args.reconnect or args.include):
-        raise _UsageError("--openai cannot be combined with --reconnect or --include")
+        raise UsageError("--openai cannot be combined with --reconnect or --include")
     if hasattr(args, "max_reconnects") and not args.reconnect:
-        raise _UsageError("--max-reconnects needs --reconnect")
+        raise UsageError("--max-reconnects needs --reconnect")
     method = args.method or ("POST" if args.data is not None or args.openai else "GET")
     if args.openai and method.upper() != "POST":
-        raise _UsageError("--openai always POSTs (drop -X)")
+        raise UsageError("--openai always POSTs (drop -X)")
     body, value = None, None
     if args.data is not None:
-        body, value = _read_json_body(args.data, stdin)
+        body, value = read_json_body(args.data, stdin)
     if args.openai and args.data is not None and not isinstance(value, dict):
-        raise _UsageError("--openai needs a JSON object as the body: -d '{...}'")
+        raise UsageError("--openai needs a JSON object as the body: -d '{...}'")
     headers = list(args.headers)
     named = {name.lower() for name, _ in headers}
     if body is not None and not args.openai and "content-type" not in named:
@@ -234,30 +192,6 @@ def _build_request(args: argparse.Namespace, stdin: BinaryIO) -> _Request:
     if args.last_event_id and not args.reconnect and "last-event-id" not in named:
         headers.append(("Last-Event-ID", args.last_event_id.encode("utf-8", "surrogateescape").decode("latin-1")))
     return _Request(method, args.url, headers, body, value)
-
-
-def _read_json_body(spec: str, stdin: BinaryIO) -> Tuple[bytes, Any]:
-    """The bytes of ``-d`` (inline, ``@file`` or ``@-``) and their JSON value."""
-    if spec.startswith("@"):
-        where = "stdin" if spec == "@-" else spec[1:]
-        try:
-            if spec == "@-":
-                raw = stdin.read()
-            else:
-                with open(spec[1:], "rb") as file:
-                    raw = file.read()
-        except OSError as exc:
-            raise _UsageError(f"-d: cannot read {where}: {exc.strerror or exc}") from None
-    else:
-        where = "the body"
-        raw = spec.encode("utf-8", "surrogateescape")
-    try:
-        value = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise _UsageError(f"-d: {where} is not UTF-8 text") from None
-    except (ValueError, RecursionError) as exc:  # bad JSON; JSON nested too deep
-        raise _UsageError(f"-d: {where} is not valid JSON ({exc})") from None
-    return raw, value
 
 
 def _get_once(args: argparse.Namespace, request: _Request, timeouts: Timeouts, stdout: BinaryIO) -> int:

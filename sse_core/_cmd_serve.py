@@ -5,10 +5,11 @@ import sys
 import time
 from typing import BinaryIO
 
+from ._cli import non_negative, seconds
 from .mock import MockOptions, MockServer, parse_fault
 from .mock.options import DEFAULT_LATENCY_MS, DEFAULT_TOKENS_PER_SECOND, FAULT_KINDS, Fault
 
-__all__ = ["add_command", "non_negative", "fault"]
+__all__ = ["add_command", "add_pacing_arguments"]
 
 
 def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -22,7 +23,7 @@ def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     parser.add_argument("--port", type=_port, default=8000, help="port to listen on; 0 picks a free one (default 8000)")
     parser.add_argument("--cors", metavar="ORIGIN", help="let pages from ORIGIN ('*' for any) read the responses")
     parser.add_argument(
-        "--heartbeat", type=_positive, default=15.0, metavar="SECONDS", help="': ping' after this much silence"
+        "--heartbeat", type=seconds, default=15.0, metavar="SECONDS", help="': ping' after this much silence"
     )
     parser.add_argument("--quiet", action="store_true", help="no request log on stderr")
     add_pacing_arguments(parser)
@@ -53,30 +54,12 @@ def add_pacing_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def non_negative(text: str) -> float:
-    """A number >= 0, for argparse."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, not {text!r}")
-    return value
-
-
 def fault(text: str) -> Fault:
     """A fault such as ``error:3``, for argparse."""
     try:
         return parse_fault(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _positive(text: str) -> float:
-    value = non_negative(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected a number > 0")
-    return value
 
 
 def _port(text: str) -> int:
