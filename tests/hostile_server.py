@@ -29,6 +29,7 @@ __all__ = [
     "chunk",
     "LAST_CHUNK",
     "bytewise",
+    "tls_server",
 ]
 
 WAIT_LIMIT = 10.0  # seconds; no step ever waits longer
@@ -208,3 +209,10 @@ def _read_request(conn: socket.socket) -> Optional[ReceivedRequest]:
             break
         body += more
     return ReceivedRequest(method, target, headers, body)
+
+
+def tls_server(certificate: Tuple[str, str], script: Script) -> HostileServer:
+    """A HostileServer over TLS with ``certificate``, a (cert path, key path) pair."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    return HostileServer(script, ssl_context=context)

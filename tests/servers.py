@@ -1,13 +1,35 @@
-"""Loopback servers running the server adapters, shared by the adapter tests."""
+"""Loopback servers running the server adapters, and what their tests share."""
 
 import contextlib
 import http.server
 import socket
 import threading
+import time
 from typing import Iterator, List, Optional
+
+import pytest
 
 from sse_core.adapters.httpserver import send_event_stream
 from sse_core.adapters.rawsocket import serve_event_stream
+
+
+# The head fields every event stream response carries, names lowercased.
+EVENT_STREAM_HEADERS = [
+    ("content-type", "text/event-stream; charset=utf-8"),
+    ("cache-control", "no-cache, no-transform"),
+    ("x-accel-buffering", "no"),
+]
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left():
+    """Fail a test that leaves a thread running (a module imports it to use it)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 10.0
+    while set(threading.enumerate()) - before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert set(threading.enumerate()) - before == set()
 
 
 class _Server(http.server.ThreadingHTTPServer):

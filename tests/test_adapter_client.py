@@ -8,10 +8,8 @@ joined.
 
 import json
 import random
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from typing import List, Tuple
@@ -41,6 +39,7 @@ from .hostile_server import (
     chunk,
     response_head,
     sse_head,
+    tls_server,
 )
 
 FAST = Timeouts(connect=5.0, idle=5.0, total=None)
@@ -499,34 +498,6 @@ def test_random_drops_lose_and_duplicate_nothing(transport, framing, seed):
 
 
 # --- https -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    """A self-signed certificate for 127.0.0.1, made by the openssl command."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.fail("the openssl command is needed for the https tests")
-    directory = tmp_path_factory.mktemp("tls")
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [
-            openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-            "-keyout", str(key), "-out", str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )
-    return str(cert), str(key)
-
-
-def tls_server(certificate, script) -> HostileServer:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*certificate)
-    return HostileServer(script, ssl_context=context)
 
 
 def test_https_with_a_trusted_certificate(transport, certificate):

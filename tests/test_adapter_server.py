@@ -18,24 +18,11 @@ from sse_core._http11 import ResponseHead, ResponseHeadReader, header_value, res
 from sse_core.adapters.httpserver import read_body, send_event_stream
 from sse_core.errors import RemoteProtocolError
 
-from .servers import _Server, http_server, raw_server
+from .servers import EVENT_STREAM_HEADERS, _Server, http_server, no_thread_left, raw_server  # noqa: F401 (a fixture)
 
 TIMEOUT = 5.0
-EVENT_STREAM_HEADERS = [
-    ("content-type", "text/event-stream; charset=utf-8"),
-    ("cache-control", "no-cache, no-transform"),
-    ("x-accel-buffering", "no"),
-]
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left():
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + TIMEOUT
-    while set(threading.enumerate()) - before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert set(threading.enumerate()) - before == set()
 
 
 # --- servers ---------------------------------------------------------------

@@ -12,7 +12,6 @@ import os
 import pty
 import re
 import select
-import shutil
 import socket
 import ssl
 import subprocess
@@ -195,28 +194,15 @@ def test_progress_is_called_with_events_and_elapsed_time():
 
 
 @pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    """A self-signed certificate for 127.0.0.1, made by the openssl command."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.fail("the openssl command is needed for the https tests")
-    directory = tmp_path_factory.mktemp("tls")
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )
+def contexts(certificate):
+    """TLS contexts for a server with the test certificate and a client that trusts it."""
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_context.load_cert_chain(str(cert), str(key))
-    return server_context, ssl.create_default_context(cafile=str(cert))
+    server_context.load_cert_chain(*certificate)
+    return server_context, ssl.create_default_context(cafile=certificate[0])
 
 
-def test_https_sees_the_same_bytes(certificate):
-    server_context, client_context = certificate
+def test_https_sees_the_same_bytes(contexts):
+    server_context, client_context = contexts
     with HostileServer(CASES["id with NUL"].script, ssl_context=server_context) as server:
         report = check(server.url(), duration=5.0, ssl_context=client_context)
     assert report.url.startswith("https://")
@@ -224,8 +210,8 @@ def test_https_sees_the_same_bytes(certificate):
     assert report.timing["events"] == 1
 
 
-def test_https_verifies_the_certificate(certificate):
-    server_context, _ = certificate
+def test_https_verifies_the_certificate(contexts):
+    server_context, _ = contexts
     with HostileServer(good_stream(b"data: one\n\n"), ssl_context=server_context) as server:
         with pytest.raises(CheckError, match="TLS with 127.0.0.1:.* failed: .*CERTIFICATE_VERIFY_FAILED"):
             check(server.url(), duration=5.0)

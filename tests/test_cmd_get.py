@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Tuple
 
 import pytest
 
@@ -30,9 +30,9 @@ from .hostile_server import (
     chunk,
     response_head,
     sse_head,
+    tls_server,
 )
 from .servers import http_server
-from .test_adapter_client import certificate, tls_server  # noqa: F401 (a fixture)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 15  # seconds; a healthy run takes a small fraction of this
@@ -504,7 +504,7 @@ def test_connection_refused_is_one_line_with_exit_3(capsysbinary, transport):
     assert err == f"sse_core get: error: no response from {url}: connection refused\n"
 
 
-def test_an_untrusted_certificate_is_one_line_with_exit_3(capsysbinary, certificate):  # noqa: F811
+def test_an_untrusted_certificate_is_one_line_with_exit_3(capsysbinary, certificate):
     with tls_server(certificate, [sse_head("close")]) as server:
         status, _, err = get(capsysbinary, server.url())
     assert status == 3

@@ -6,7 +6,6 @@ import json
 import re
 import socket
 import threading
-import time
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import pytest
@@ -19,25 +18,14 @@ from sse_core.adapters.client import EventSource, HTTPStatusError, Timeouts
 from sse_core.adapters.llm import ServerErrorEvent, TruncatedStream, delta_text, stream_json
 from sse_core.mock import MODEL_ID, Fault, MockOptions, MockServer, parse_fault, reply_text, tokenize
 
+from .servers import EVENT_STREAM_HEADERS, no_thread_left  # noqa: F401 (a fixture)
+
 TIMEOUT = 10.0
 TIMEOUTS = Timeouts(connect=5, idle=10, total=30)
 UNPACED = MockOptions(latency_ms=0, tokens_per_second=0)
 PROMPT = "Stream me something ✓"
-EVENT_STREAM_HEADERS = [
-    ("content-type", "text/event-stream; charset=utf-8"),
-    ("cache-control", "no-cache, no-transform"),
-    ("x-accel-buffering", "no"),
-]
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left():
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + TIMEOUT
-    while set(threading.enumerate()) - before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert set(threading.enumerate()) - before == set()
 
 
 @contextlib.contextmanager
