@@ -25,6 +25,7 @@ if __name__ == "__main__":  # "python benchmarks/memory.py": import the working 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import peers as peer_helpers  # noqa: E402
+from benchmarks.tables import text_table  # noqa: E402
 from benchmarks.workloads import Expected, long_line_stream, token_stream  # noqa: E402
 
 __all__ = ["CyclicStream", "MemoryResult", "streams", "implementations", "measure", "run", "main"]
@@ -50,14 +51,14 @@ class CyclicStream:
         self.size = self.cycles * len(block)
         self.count = self.cycles * len(events)
         self.largest = max(len(data.encode("utf-8")) for _, data, _ in events)
-        self._block = block
+        self.block_size = len(block)
         # Reads are slices of this, so a read that wraps around is one slice too.
         self._padded = block + block[:READ_SIZE]
 
     def reads(self) -> Iterator[bytes]:
         """The stream in ``READ_SIZE`` reads (the last may be shorter), made as asked for."""
         padded = self._padded
-        period = len(self._block)
+        period = self.block_size
         position = 0
         for start in range(0, self.size, READ_SIZE):
             yield padded[position : position + min(READ_SIZE, self.size - start)]
@@ -87,15 +88,12 @@ def streams(quick: bool) -> List[CyclicStream]:
     block, events = token_stream(1, MIB)
     big_tokens, big_token_events = token_stream(14, MIB)
     big_line, big_line_events = long_line_stream(15, MIB)
-    short, long = (4 * MB, 40 * MB) if quick else (10 * MB, 100 * MB)
+    short, long, big = (1 * MB, 10 * MB, 4 * MB) if quick else (10 * MB, 100 * MB, 10 * MB)
     return [
         CyclicStream(f"tokens/{short // MB}MB", block, events, short),
         CyclicStream(f"tokens/{long // MB}MB", block, events, long),
         CyclicStream(
-            f"1MiB-events/{short // MB}MB",
-            big_tokens + big_line,
-            big_token_events + big_line_events,
-            short,
+            f"1MiB-events/{big // MB}MB", big_tokens + big_line, big_token_events + big_line_events, big
         ),
     ]
 
@@ -331,19 +329,17 @@ def legend(stream_list: List[CyclicStream]) -> List[str]:
     return [
         f"Peak memory (tracemalloc) while parsing in {READ_SIZE // 1024} KiB reads, every event checked",
         f"and dropped. {short.name}, {long.name}: token events (~150 B). {big.name}: token events",
-        f"and one {format_bytes(big.largest)} data line per {format_bytes(len(big._padded) - READ_SIZE)}.",
+        f"and one {format_bytes(big.largest)} data line per {format_bytes(big.block_size)}.",
         f"long/short: peak on {long.name} / peak on {short.name}; 1.00x means it does not grow",
         f"with the stream. big - short: the extra peak on {big.name}, in units of its largest event.",
     ]
 
 
 def print_report(stream_list: List[CyclicStream], results: List[MemoryResult], missing: Dict[str, str]) -> None:
-    from benchmarks.run import print_table  # one table format for the whole run
-
     for line in legend(stream_list):
         print(line)
     print()
-    print_table(table(stream_list, results), right=lambda i: i > 0)
+    print(text_table(table(stream_list, results), right=lambda i: i > 0))
     for name, reason in missing.items():
         print(f"skipped {name}: {reason}")
     for result in results:
@@ -355,7 +351,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="4 and 40 MB streams instead of 10 and 100 MB")
+    parser.add_argument("--quick", action="store_true", help="1 and 10 MB streams instead of 10 and 100 MB")
     args = parser.parse_args(argv)
     report = run(args.quick, progress=lambda name: print(f"  {name} ...", file=sys.stderr, flush=True))
     print_report(*report)
