@@ -16,7 +16,9 @@ For each pair, a short stream is checked first (every event, in order);
 a pair that gets it wrong is shown as WRONG and not timed. Then:
 
 - throughput: N events as fast as the server produces them; events per
-  second over the whole request, best of a few runs;
+  second over the whole request, best of a few runs, and the CPU time per
+  event each side spent over those runs (the server's from /proc, Linux
+  only);
 - latency: events paced 1 ms apart; median and p99 of receive - stamp.
 
     python benchmarks/end_to_end.py serve KIND    (what the subprocesses run)
@@ -190,6 +192,15 @@ class ServerProcess:
         self.same_clock = before < stamp < time.perf_counter_ns()
         self.url = f"http://127.0.0.1:{port}/events"
 
+    def cpu_seconds(self) -> Optional[float]:
+        """User + system CPU time the server has used so far (Linux only, 10 ms ticks), or None."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat", encoding="ascii") as file:
+                fields = file.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError, AttributeError):
+            return None
+
     def close(self) -> None:
         self.process.kill()
         self.process.wait()
@@ -202,13 +213,13 @@ class ServerProcess:
 
 def _sse_core_client(transport: str) -> Callable[[], Receive]:
     def factory() -> Receive:
-        from sse_core.adapters.client import stream
+        from sse_core.adapters.client import Timeouts, stream
 
         def receive(url: str) -> Received:
             received: Received = []
             append = received.append
             clock = time.perf_counter_ns
-            with stream("GET", url, transport=transport) as response:
+            with stream("GET", url, transport=transport, timeouts=Timeouts(idle=30)) as response:
                 for event in response:
                     append((clock(), event.data))
             return received
@@ -286,6 +297,10 @@ class PairResult(NamedTuple):
     client: str
     status: str  # "ok", "WRONG" or "ERROR"
     events_per_second: Optional[float] = None
+    # CPU time per event over the throughput runs: steadier than events/s on
+    # a busy machine, and it says which side the cost is on.
+    server_cpu_us: Optional[float] = None
+    client_cpu_us: Optional[float] = None
     median_us: Optional[float] = None  # of receive - stamp, paced events
     p99_us: Optional[float] = None
     note: str = ""
@@ -306,23 +321,32 @@ def _checked(receive: Receive, url: str, count: int, interval_us: int = 0) -> Re
     return received
 
 
-def measure_pair(server: str, client: str, url: str, receive: Receive, sizes: Sizes, same_clock: bool) -> PairResult:
+def measure_pair(server: str, client: str, process: ServerProcess, receive: Receive, sizes: Sizes) -> PairResult:
+    url = process.url
     try:
         _checked(receive, url, sizes.check)
         best = 0.0
+        server_cpu = process.cpu_seconds()
+        client_cpu = time.thread_time()
         for _ in range(sizes.runs):
             start = time.perf_counter_ns()
             _checked(receive, url, sizes.throughput)
             best = max(best, sizes.throughput * 1e9 / (time.perf_counter_ns() - start))
+        per_event = 1e6 / (sizes.runs * sizes.throughput)
+        client_us = (time.thread_time() - client_cpu) * per_event
+        server_after = process.cpu_seconds()
+        server_us = None if server_cpu is None or server_after is None else (server_after - server_cpu) * per_event
         received = _checked(receive, url, sizes.paced, sizes.interval_us)
     except _Wrong as exc:
         return PairResult(server, client, "WRONG", note=str(exc))
     except Exception as exc:  # a failing pair is a result to report
         return PairResult(server, client, "ERROR", note=f"{type(exc).__name__}: {exc}")
-    if not same_clock:
-        return PairResult(server, client, "ok", best, note="server clock is not ours: no latency")
+    if not process.same_clock:
+        note = "server clock is not ours: no latency"
+        return PairResult(server, client, "ok", best, server_us, client_us, note=note)
     latencies = [(when - int(data.split(" ", 2)[1])) / 1e3 for when, data in received]
-    return PairResult(server, client, "ok", best, percentile(latencies, 0.5), percentile(latencies, 0.99))
+    median, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+    return PairResult(server, client, "ok", best, server_us, client_us, median, p99)
 
 
 def run(quick: bool, progress: Callable[[str], None] = lambda text: None) -> Tuple[List[PairResult], Dict[str, str], Sizes]:
@@ -347,28 +371,34 @@ def run(quick: bool, progress: Callable[[str], None] = lambda text: None) -> Tup
         try:
             for client, receive in clients:
                 progress(f"{server} -> {client}")
-                results.append(measure_pair(server, client, process.url, receive, sizes, process.same_clock))
+                results.append(measure_pair(server, client, process, receive, sizes))
         finally:
             process.close()
     return results, missing, sizes
 
 
 def table(results: List[PairResult]) -> List[List[str]]:
-    rows = [["server", "client", "events/s", "median", "p99"]]
+    rows = [["server", "client", "events/s", "server CPU", "client CPU", "median", "p99"]]
     for result in results:
         if result.status != "ok":
-            rows.append([result.server, result.client, result.status, "", ""])
+            rows.append([result.server, result.client, result.status, "", "", "", ""])
             continue
-        latency = [f"{value:.0f} us" if value is not None else "" for value in (result.median_us, result.p99_us)]
-        rows.append([result.server, result.client, f"{result.events_per_second:.0f}"] + latency)
+        rows.append(
+            [result.server, result.client, f"{result.events_per_second:.0f}"]
+            + [
+                f"{value:.0f} us" if value is not None else ""
+                for value in (result.server_cpu_us, result.client_cpu_us, result.median_us, result.p99_us)
+            ]
+        )
     return rows
 
 
 def legend(sizes: Sizes) -> List[str]:
     return [
         f"End to end over loopback, each server in a subprocess. events/s: {sizes.throughput} events",
-        f"of ~150 B as fast as the server makes them, best of {sizes.runs}. median, p99: from the",
-        f"server's stamp to the client's, {sizes.paced} events paced {sizes.interval_us} us apart.",
+        f"of ~150 B as fast as the server makes them, best of {sizes.runs} runs; server CPU, client CPU:",
+        "CPU time per event in those runs (steadier than events/s on a busy machine). median, p99:",
+        f"from the server's stamp to the client's, {sizes.paced} events paced {sizes.interval_us} us apart.",
     ]
 
 
