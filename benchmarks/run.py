@@ -295,7 +295,7 @@ def markdown(
     parts = [
         f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} on {machine()}, sse_core "
         f"{sse_core.__version__}, with `python benchmarks/run.py{' --quick' if mode == 'quick' else ''} --markdown`"
-        " (this section is its output). The machine is shared, so compare ratios within one run.",
+        " (what follows is its output). The machine is shared, so compare ratios within one run.",
     ]
     if speed is not None:
         workloads, names, results = speed
