@@ -26,7 +26,7 @@ from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tu
 
 from .workloads import Workload
 
-__all__ = ["Peer", "peer", "load", "PEERS"]
+__all__ = ["Peer", "peer", "load", "load_btubbs_sseclient", "PEERS"]
 
 
 class Peer(NamedTuple):
@@ -278,15 +278,11 @@ class _FakeSession:
         pass
 
 
-# Its buffer is rescanned and copied whole on every read: line/1MiB takes
-# ~2 s a call, so line/8MiB (64 times that) is not run.
-@peer("sseclient", applies=lambda workload: workload.name != "line/8MiB")
-def sseclient_btubbs_peer() -> Callable:
-    """btubbs/sseclient's SSEClient over a session whose response holds the reads.
+def load_btubbs_sseclient() -> Any:
+    """btubbs/sseclient's module, loaded from its file.
 
     Its module is also named ``sseclient``, and sseclient-py's package wins
-    the import, so it is loaded from its file. ``last_id`` is the client's
-    own record of the last event ID.
+    the import. Raises ImportError when it is not installed.
     """
     import importlib.metadata
     import importlib.util
@@ -300,6 +296,18 @@ def sseclient_btubbs_peer() -> Callable:
         raise ImportError(f"btubbs sseclient: no module at {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+# Its buffer is rescanned and copied whole on every read: line/1MiB takes
+# ~2 s a call, so line/8MiB (64 times that) is not run.
+@peer("sseclient", applies=lambda workload: workload.name != "line/8MiB")
+def sseclient_btubbs_peer() -> Callable:
+    """btubbs/sseclient's SSEClient over a session whose response holds the reads.
+
+    ``last_id`` is the client's own record of the last event ID.
+    """
+    module = load_btubbs_sseclient()
 
     def decode(reads: List[bytes]) -> list:
         client = module.SSEClient("http://127.0.0.1/events", session=_FakeSession(reads))

@@ -1,6 +1,11 @@
 """Check, then time, every implementation on every workload.
 
-    python benchmarks/run.py [--quick] [--json FILE]
+    python benchmarks/run.py [--quick] [--json FILE] [--only SECTION] [--markdown]
+
+Sections: "speed" (SSE parsing, chunked decoding and encoding, below),
+"memory" (peak memory while parsing long streams: memory.py) and "e2e"
+(loopback server to client: end_to_end.py). ``--markdown`` prints the
+README's Benchmarks section instead of the text report.
 
 For each workload, each implementation's output is first compared with the
 expected output: a wrong one is reported as WRONG and not timed. The rest are
@@ -19,7 +24,7 @@ import platform
 import sys
 import time
 import timeit
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 try:
     import resource
@@ -34,7 +39,9 @@ if sys.path[:1] != [ROOT]:
     sys.path.insert(0, ROOT)
 
 import sse_core  # noqa: E402
+from benchmarks import end_to_end, memory  # noqa: E402
 from benchmarks import peers as peers_module  # noqa: E402
+from benchmarks.tables import markdown_table, text_table  # noqa: E402
 from benchmarks.workloads import Workload, all_workloads  # noqa: E402
 
 # (seconds per timed repeat, repeats). On a shared machine, other work
@@ -45,6 +52,10 @@ FULL = (0.25, 15)
 
 # A checking call slower than this is not repeated (see measure()).
 SLOW_CALL = 2.0
+# --quick skips a long line when the peer's time on the shorter one, scaled
+# as if quadratic, says it would take longer than this: ssec, requests-sse
+# and sseclient-py would spend over a minute on line/8MiB.
+QUICK_LONG_LINE_BUDGET = 2.0
 
 BASELINE = "sse_core"
 LONG_LINE_PREFIX = "line/"
@@ -160,12 +171,7 @@ def format_size(size: int) -> str:
 
 
 def print_table(rows: List[List[str]], right: Callable[[int], bool]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for number, row in enumerate(rows):
-        cells = [cell.rjust(w) if right(i) else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
-        print("  ".join(cells).rstrip())
-        if number == 0:
-            print("  ".join("-" * w for w in widths))
+    print(text_table(rows, right))
 
 
 def cell(result: Optional[Result], baseline: Optional[Result]) -> str:
@@ -182,61 +188,73 @@ def cell(result: Optional[Result], baseline: Optional[Result]) -> str:
 KIND_TITLES = {"sse": "SSE decoding", "chunked": "Chunked decoding", "encode": "SSE encoding"}
 
 
+def speed_rows(kind: str, workloads: List[Workload], names: List[str], results: Dict[tuple, Result]) -> List[List[str]]:
+    """One row per workload of ``kind``: sse_core's time and MB/s, then every other's ratio."""
+    rows_of_kind = [w for w in workloads if w.kind == kind]
+    others = [
+        name for name in names if name != BASELINE and any((w.name, name) in results for w in rows_of_kind)
+    ]
+    rows = [["workload", "input", "reads", "events", BASELINE, "MB/s"] + others]
+    for workload in rows_of_kind:
+        baseline = results.get((workload.name, BASELINE))
+        if baseline is not None and baseline.seconds is not None:
+            ours = [format_time(baseline.seconds), f"{workload.size / baseline.seconds / 1e6:.1f}"]
+        else:
+            ours = [baseline.status if baseline else "", ""]
+        rows.append(
+            [workload.name, format_size(workload.size), str(len(workload.reads)), str(workload.items)]
+            + ours
+            + [cell(results.get((workload.name, name)), baseline) for name in others]
+        )
+    return rows
+
+
+def long_line_rows(workloads: List[Workload], names: List[str], results: Dict[tuple, Result]) -> List[List[str]]:
+    """Time (and page faults) per MiB of line, one row per implementation."""
+    long_lines = [w for w in workloads if w.name.startswith(LONG_LINE_PREFIX)]
+    rows = [["implementation"] + [w.name for w in long_lines]]
+    for name in names:
+        line_cells = []
+        for workload in long_lines:
+            result = results.get((workload.name, name))
+            if result is None:
+                line_cells.append("")
+            elif result.seconds is None:
+                line_cells.append(result.status)
+            else:
+                text = format_time(result.seconds * MIB / workload.size) + "/MiB"
+                if result.faults is not None:
+                    text += f" ({result.faults * MIB / workload.size:.0f} faults)"
+                line_cells.append(text)
+        if any(line_cells):
+            rows.append([name] + line_cells)
+    return rows
+
+
+def kinds(workloads: List[Workload]) -> List[str]:
+    return [kind for kind in KIND_TITLES if any(w.kind == kind for w in workloads)]
+
+
 def report(workloads: List[Workload], names: List[str], results: Dict[tuple, Result]) -> None:
     # One table per kind, each with only the implementations of that kind.
-    kinds = [kind for kind in KIND_TITLES if any(w.kind == kind for w in workloads)]
-    for kind in kinds:
-        rows_of_kind = [w for w in workloads if w.kind == kind]
-        others = [
-            name
-            for name in names
-            if name != BASELINE and any((w.name, name) in results for w in rows_of_kind)
-        ]
+    for kind in kinds(workloads):
         print(f"{KIND_TITLES[kind]}:")
-        rows = [["workload", "input", "reads", "events", BASELINE, "MB/s"] + others]
-        for workload in rows_of_kind:
-            baseline = results.get((workload.name, BASELINE))
-            if baseline is not None and baseline.seconds is not None:
-                ours = [format_time(baseline.seconds), f"{workload.size / baseline.seconds / 1e6:.1f}"]
-            else:
-                ours = [baseline.status if baseline else "", ""]
-            rows.append(
-                [workload.name, format_size(workload.size), str(len(workload.reads)), str(workload.items)]
-                + ours
-                + [cell(results.get((workload.name, name)), baseline) for name in others]
-            )
-        print_table(rows, right=lambda i: i > 0)
+        print_table(speed_rows(kind, workloads, names, results), right=lambda i: i > 0)
         print()
     print(f"{BASELINE}: time per call (min of repeats) and MB/s. Other columns: their time / {BASELINE}'s,")
     print("so below 1.00x is faster than sse_core. \"events\" counts chunks on chunked rows and")
     print("messages on encode rows, whose \"reads\" are messages and whose input is their data's size.")
     print("n/a: not run, the implementation does not handle that workload (the floor needs one line end)")
-    print(f"or would take minutes (a quadratic peer on line/8MiB). A call over {SLOW_CALL:.0f} s is timed once.")
+    print("or would take minutes (a quadratic peer on line/8MiB, or --quick's cut: see the notes).")
+    print(f"A call over {SLOW_CALL:.0f} s is timed once.")
 
-    long_lines = [w for w in workloads if w.name.startswith(LONG_LINE_PREFIX)]
-    if long_lines:
+    if any(w.name.startswith(LONG_LINE_PREFIX) for w in workloads):
         print()
         print("One long data line: time per MiB of line (flat from 1 to 8 MiB means linear),")
         print("and minor page faults per MiB: a 4 KiB page of fresh memory costs about 1-2 us")
         print("to fault in, and whether malloc hands back fresh memory depends on the process's")
         print("history, so compare the times where the fault counts are alike.")
-        rows = [["implementation"] + [w.name for w in long_lines]]
-        for name in names:
-            line_cells = []
-            for workload in long_lines:
-                result = results.get((workload.name, name))
-                if result is None:
-                    line_cells.append("")
-                elif result.seconds is None:
-                    line_cells.append(result.status)
-                else:
-                    text = format_time(result.seconds * MIB / workload.size) + "/MiB"
-                    if result.faults is not None:
-                        text += f" ({result.faults * MIB / workload.size:.0f} faults)"
-                    line_cells.append(text)
-            if any(line_cells):
-                rows.append([name] + line_cells)
-        print_table(rows, right=lambda i: i > 0)
+        print_table(long_line_rows(workloads, names, results), right=lambda i: i > 0)
 
     print()
     print("Workloads:")
@@ -251,59 +269,161 @@ def report(workloads: List[Workload], names: List[str], results: Dict[tuple, Res
             print(f"{result.status}: {result.name} on {result.workload.name}: {result.note}")
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="shorter timing (about 20 s in all)")
-    parser.add_argument("--json", metavar="FILE", help="also write every result to FILE as JSON")
-    args = parser.parse_args(argv)
-    target, repeat = QUICK if args.quick else FULL
-
-    started = time.perf_counter()
-    print(f"sse_core {sse_core.__version__} from {os.path.dirname(sse_core.__file__)}")
-    print(
-        f"{platform.python_implementation()} {platform.python_version()} on {platform.machine()}, "
-        f"{'quick' if args.quick else 'full'} run: min of {repeat} repeats of ~{target} s each"
+def machine() -> str:
+    """CPU model, cores, Python and OS, for the README's table."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as file:
+            models = [line.split(":", 1)[1].strip() for line in file if line.startswith("model name")]
+        if models:
+            cpu = models[0]
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}"
     )
-    loaded, missing = peers_module.load()
-    for name, reason in missing.items():
-        print(f"skipped {name}: {reason}")
-    print()
 
+
+def markdown(
+    mode: str,
+    speed: Optional[Tuple[List[Workload], List[str], Dict[tuple, Result]]],
+    memory_report: Optional[tuple],
+    e2e_report: Optional[tuple],
+) -> str:
+    """The README's "Benchmarks" section body: date, machine, then each table run."""
+    parts = [
+        f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} on {machine()}, sse_core "
+        f"{sse_core.__version__}, with `python benchmarks/run.py{' --quick' if mode == 'quick' else ''} --markdown`"
+        " (what follows is its output). The machine is shared, so compare ratios within one run.",
+    ]
+    if speed is not None:
+        workloads, names, results = speed
+        parts.append(
+            f"Ratios are each implementation's time / {BASELINE}'s on the same input in the same run: below"
+            f" 1.00x is faster than {BASELINE}. WRONG: its output differed, so it was not timed; n/a: not run"
+            " (the floor, which is not a parser, needs one line end throughout; btubbs's quadratic"
+            " sseclient would take minutes on line/8MiB)."
+        )
+        for kind in kinds(workloads):
+            parts.append(f"**{KIND_TITLES[kind]}**")
+            parts.append(markdown_table(speed_rows(kind, workloads, names, results), right=lambda i: i > 0))
+        if any(w.name.startswith(LONG_LINE_PREFIX) for w in workloads):
+            parts.append("**One long data line in 1460-byte reads: time per MiB** (flat means linear)")
+            parts.append(markdown_table(long_line_rows(workloads, names, results), right=lambda i: i > 0))
+        wrong = [r for r in results.values() if r.status in ("WRONG", "ERROR")]
+        if wrong:
+            parts.append("Where the wrong outputs first differ:")
+            parts.append("\n".join(f"- {r.name} on {r.workload.name}: {r.note}" for r in wrong))
+    if memory_report is not None:
+        streams, memory_results, _ = memory_report
+        parts.append("**Peak memory while parsing**")
+        parts.append(" ".join(memory.legend(streams)))
+        parts.append(markdown_table(memory.table(streams, memory_results), right=lambda i: i > 0))
+    if e2e_report is not None:
+        pairs, _, sizes = e2e_report
+        parts.append("**End to end over loopback**")
+        parts.append(" ".join(end_to_end.legend(sizes)))
+        parts.append(markdown_table(end_to_end.table(pairs), right=lambda i: i > 1))
+    return "\n\n".join(parts)
+
+
+SECTIONS = ("speed", "memory", "e2e")
+
+
+def predicted_seconds(workload: Workload, name: str, results: Dict[tuple, Result], workloads: List[Workload]) -> float:
+    """A long line's time for ``name``, from its time on the longest shorter one, as if quadratic."""
+    estimate = 0.0
+    for shorter in workloads:
+        if shorter.name.startswith(LONG_LINE_PREFIX) and shorter.size < workload.size:
+            result = results.get((shorter.name, name))
+            if result is not None and result.seconds is not None:
+                estimate = result.seconds * (workload.size / shorter.size) ** 2
+    return estimate
+
+
+def run_speed(
+    target: float, repeat: int, quick: bool
+) -> Tuple[List[Workload], List[str], Dict[tuple, Result], Dict[str, str]]:
+    """Check and time every implementation on every workload."""
+    loaded, missing = peers_module.load()
     workloads = all_workloads()
     results: Dict[tuple, Result] = {}
     for workload in workloads:
-        print(f"  {workload.name} ...", end="", file=sys.stderr, flush=True)
+        progress(f"{workload.name} ...")
         for entry, function in loaded:
             if entry.kind != workload.kind:
                 continue
-            if entry.applies(workload):
-                result = measure(entry.name, function, workload, target, repeat)
-            else:
+            estimate = 0.0
+            if quick and workload.name.startswith(LONG_LINE_PREFIX):
+                estimate = predicted_seconds(workload, entry.name, results, workloads)
+            if not entry.applies(workload):
                 result = Result(workload, entry.name, "n/a")
+            elif estimate > QUICK_LONG_LINE_BUDGET:
+                result = Result(workload, entry.name, "n/a", f"skipped by --quick: it would take ~{estimate:.0f} s")
+            else:
+                result = measure(entry.name, function, workload, target, repeat)
             results[(workload.name, entry.name)] = result
-            print(f" {entry.name}", end="", file=sys.stderr, flush=True)
-        print(file=sys.stderr, flush=True)
-    print(file=sys.stderr)
-
     names = []
     for entry, _ in loaded:
         if entry.name not in names and any(key[1] == entry.name for key in results):
             names.append(entry.name)
-    report(workloads, names, results)
-    elapsed = time.perf_counter() - started
-    print(f"\n({elapsed:.0f} s)")
+    return workloads, names, results, missing
 
-    if args.json:
-        document = {
-            "sse_core": {"version": sse_core.__version__, "path": os.path.dirname(sse_core.__file__)},
-            "python": platform.python_version(),
-            "implementation": platform.python_implementation(),
-            "platform": platform.platform(),
-            "mode": "quick" if args.quick else "full",
-            "seconds_per_repeat": target,
-            "repeat": repeat,
-            "missing": missing,
-            "workloads": [
+
+def progress(text: str) -> None:
+    print(f"  {text}", file=sys.stderr, flush=True)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="shorter runs (about a minute in all)")
+    parser.add_argument("--json", metavar="FILE", help="also write every result to FILE as JSON")
+    parser.add_argument(
+        "--only", choices=SECTIONS, action="append",
+        help="run only this section (repeatable): speed (parsing, chunked, encoding), memory, e2e (loopback)",
+    )
+    parser.add_argument(
+        "--markdown", action="store_true",
+        help="print the README's Benchmarks section (date, machine, tables) instead of the text report",
+    )
+    args = parser.parse_args(argv)
+    target, repeat = QUICK if args.quick else FULL
+    sections = args.only or list(SECTIONS)
+    mode = "quick" if args.quick else "full"
+    # With --markdown, stdout is the README section alone.
+    say = (lambda *text: None) if args.markdown else print
+
+    started = time.perf_counter()
+    say(f"sse_core {sse_core.__version__} from {os.path.dirname(sse_core.__file__)}")
+    say(
+        f"{platform.python_implementation()} {platform.python_version()} on {platform.machine()}, "
+        f"{mode} run: min of {repeat} repeats of ~{target} s each"
+    )
+    document: Dict[str, Any] = {
+        "sse_core": {"version": sse_core.__version__, "path": os.path.dirname(sse_core.__file__)},
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "mode": mode,
+    }
+    speed = memory_report = e2e_report = None
+
+    if "speed" in sections:
+        workloads, names, results, missing = run_speed(target, repeat, args.quick)
+        speed = (workloads, names, results)
+        for name, reason in missing.items():
+            say(f"skipped {name}: {reason}")
+        say()
+        if not args.markdown:
+            report(workloads, names, results)
+        document.update(
+            seconds_per_repeat=target,
+            repeat=repeat,
+            missing=missing,
+            workloads=[
                 {
                     "name": w.name,
                     "kind": w.kind,
@@ -314,11 +434,44 @@ def main(argv: Optional[List[str]] = None) -> int:
                 }
                 for w in workloads
             ],
-            "results": [
+            results=[
                 result.as_dict(results.get((result.workload.name, BASELINE)))
                 for result in results.values()
             ],
+        )
+
+    if "memory" in sections:
+        progress("memory:")
+        memory_report = memory.run(args.quick, progress=lambda name: progress(f"  {name} ..."))
+        if not args.markdown:
+            print()
+            memory.print_report(*memory_report)
+        streams, memory_results, memory_missing = memory_report
+        document["memory"] = {
+            "streams": [
+                {"name": s.name, "bytes": s.size, "events": s.count, "largest_event": s.largest} for s in streams
+            ],
+            "missing": memory_missing,
+            "results": [result.as_dict() for result in memory_results],
         }
+
+    if "e2e" in sections:
+        progress("end to end:")
+        e2e_report = end_to_end.run(args.quick, progress=lambda pair: progress(f"  {pair} ..."))
+        if not args.markdown:
+            print()
+            end_to_end.print_report(*e2e_report)
+        pairs, e2e_missing, sizes = e2e_report
+        document["end_to_end"] = {
+            "sizes": sizes._asdict(),
+            "missing": e2e_missing,
+            "results": [pair.as_dict() for pair in pairs],
+        }
+
+    say(f"\n({time.perf_counter() - started:.0f} s)")
+    if args.markdown:
+        print(markdown(mode, speed, memory_report, e2e_report))
+    if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump(document, file, indent=2)
             file.write("\n")
