@@ -245,7 +245,7 @@ def report(workloads: List[Workload], names: List[str], results: Dict[tuple, Res
     print("so below 1.00x is faster than sse_core. \"events\" counts chunks on chunked rows and")
     print("messages on encode rows, whose \"reads\" are messages and whose input is their data's size.")
     print("n/a: not run, the implementation does not handle that workload (the floor needs one line end)")
-    print("or would take minutes (a quadratic peer on line/8MiB, or --quick's cut: see the notes).")
+    print("or would take minutes (a quadratic peer on the longer lines, or --quick's cut: see the notes).")
     print(f"A call over {SLOW_CALL:.0f} s is timed once.")
 
     if any(w.name.startswith(LONG_LINE_PREFIX) for w in workloads):
@@ -303,7 +303,7 @@ def markdown(
             f"Ratios are each implementation's time / {BASELINE}'s on the same input in the same run: below"
             f" 1.00x is faster than {BASELINE}. WRONG: its output differed, so it was not timed; n/a: not run"
             " (the floor, which is not a parser, needs one line end throughout; btubbs's quadratic"
-            " sseclient would take minutes on line/8MiB)."
+            " sseclient would take minutes on the lines past 1 MiB)."
         )
         for kind in kinds(workloads):
             parts.append(f"**{KIND_TITLES[kind]}**")

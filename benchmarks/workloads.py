@@ -256,6 +256,9 @@ def _random_sizes(seed: int, smallest: int, largest: int) -> Iterable[int]:
 
 # --- the workloads -----------------------------------------------------------
 
+# The single-line workloads: time per MiB must stay flat from the first to the last.
+LONG_LINE_MIBS = (1, 2, 4, 8)
+
 
 def sse_workloads() -> List[Workload]:
     tokens, token_events = token_stream(1, STREAM_SIZE)
@@ -264,9 +267,7 @@ def sse_workloads() -> List[Workload]:
     crlf = render_blocks(blocks, b"\r\n")
     cr = render_blocks(blocks, b"\r")
     mixed = render_blocks_mixed(blocks, 4)
-    line_1m, line_1m_events = long_line_stream(5, 1 << 20)
-    line_8m, line_8m_events = long_line_stream(6, 8 << 20)
-    return [
+    workloads = [
         Workload("tokens/4K", "sse", "LLM token events (~150 B JSON, some multi-byte UTF-8), LF, 4 KiB reads",
                  fixed_reads(tokens, 4096), token_events, len(token_events), b"\n"),
         Workload("tokens/1-64B", "sse", "the same events in reads of 1-64 bytes (seeded)",
@@ -279,11 +280,14 @@ def sse_workloads() -> List[Workload]:
                  fixed_reads(cr, 4096), block_events, len(block_events), b"\r"),
         Workload("fields/mixed", "sse", "the same blocks, CRLF/LF/CR drawn per line, 1-64 B reads",
                  random_reads(mixed, 8, 1, 64), block_events, len(block_events), None),
-        Workload("line/1MiB", "sse", "one 1 MiB data line (base64) in 1460-byte reads",
-                 fixed_reads(line_1m, SEGMENT_SIZE), line_1m_events, 1, b"\n"),
-        Workload("line/8MiB", "sse", "one 8 MiB data line (base64) in 1460-byte reads",
-                 fixed_reads(line_8m, SEGMENT_SIZE), line_8m_events, 1, b"\n"),
     ]
+    for seed, mebibytes in enumerate(LONG_LINE_MIBS, start=5):
+        line, line_events = long_line_stream(seed, mebibytes << 20)
+        workloads.append(
+            Workload(f"line/{mebibytes}MiB", "sse", f"one {mebibytes} MiB data line (base64) in 1460-byte reads",
+                     fixed_reads(line, SEGMENT_SIZE), line_events, 1, b"\n")
+        )
+    return workloads
 
 
 def chunked_workloads() -> List[Workload]:
