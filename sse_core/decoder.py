@@ -185,7 +185,7 @@ class SSEDecoder:
                     elif name == b"event":
                         self._event_type = value.decode("utf-8", "replace")
                     elif name == b"id":
-                        if b"\0" not in value:
+                        if 0 not in value:  # an int needle is faster, see _lines
                             self._id_buffer = value.decode("utf-8", "replace")
                     elif name == b"retry":
                         # bytes.isdigit() is true for ASCII digits only.
