@@ -84,6 +84,9 @@ class SSEDecoder:
         self._event_retry: Optional[int] = None
         self._error: Optional[SSEError] = None
         self._closed = False
+        # Whether feed() may take its fast path: the BOM question settled,
+        # no error, not closed.
+        self._ready = False
 
     @property
     def unterminated(self) -> bool:
@@ -107,16 +110,28 @@ class SSEDecoder:
 
         An empty list means more bytes are needed.
         """
+        lines = self._lines
+        if self._ready and data and not (0x0A in data or 0x0D in data or lines._after_cr):
+            # A read that ends no line (most small reads, every read of a
+            # long line) only joins the pending pieces of LineSplitter, done
+            # here: a call less is a third of the time of such a read. The
+            # int needles: ``b"\n" in data`` first tries b"\n" as an int,
+            # and raising and clearing that TypeError costs ten times more.
+            size = lines._pending_size + len(data)
+            if size <= lines._limit:
+                lines._pieces.append(data)
+                lines._pending_size = size
+                return []
         if self._error is not None:
             raise self._error
         if self._closed:
             raise LocalProtocolError("feed() called after close()")
         if self._head is not None:
             data = self._strip_bom(data)
-        lines = self._lines.feed(data)
-        if not lines and self._lines.error is None:
-            return []  # the middle of a line: most small reads
-        return self._interpret(lines)
+        completed = lines.feed(data)
+        if not completed and lines.error is None:
+            return []  # the middle of a line
+        return self._interpret(completed)
 
     def close(self) -> List[Union[Event, Comment]]:
         """Mark the end of the stream.
@@ -129,6 +144,7 @@ class SSEDecoder:
         if self._closed:
             return []
         self._closed = True
+        self._ready = False
         if not self.dispatch_unterminated:
             return []
         lines = self._lines.feed(self._head or b"")
@@ -143,6 +159,7 @@ class SSEDecoder:
             self._head = head
             return b""
         self._head = None
+        self._ready = True
         return head[len(_BOM):] if head.startswith(_BOM) else head
 
     def _interpret(self, lines: List[bytes]) -> List[Union[Event, Comment]]:
@@ -206,6 +223,8 @@ class SSEDecoder:
         self._data_size = data_size
         if self._error is None and self._lines.error is not None:
             self._error = self._lines.error
-        if self._error is not None and not output:
-            raise self._error
+        if self._error is not None:
+            self._ready = False
+            if not output:
+                raise self._error
         return output
