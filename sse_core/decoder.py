@@ -164,23 +164,30 @@ class SSEDecoder:
 
     def _interpret(self, lines: List[bytes]) -> List[Union[Event, Comment]]:
         output: List[Union[Event, Comment]] = []
-        # The data lines and their size live in locals while the lines are
-        # walked; every path out of the loop stores them back.
+        # The event being built lives in locals while the lines are walked,
+        # so that a blank line or a comment (most lines of a heartbeat
+        # stream) costs a test or two; every path out of the loop stores
+        # them back.
         data = self._data
         data_size = self._data_size
+        event_type = self._event_type
+        event_retry = self._event_retry
+        id_buffer = self._id_buffer
+        last_event_id = self.last_event_id
+        comments = self.comments
         limit = self.max_event_size
         for line in lines:
             if not line:
                 # Dispatch (inlined: it runs once per event).
-                self.last_event_id = self._id_buffer
+                last_event_id = id_buffer
                 if data:
                     text = b"\n".join(data).decode("utf-8", "replace")
-                    fields = (text, self._event_type or "message", self.last_event_id, self._event_retry)
+                    fields = (text, event_type or "message", last_event_id, event_retry)
                     output.append(_new_event(Event, fields))
                     data = []
                     data_size = 0
-                self._event_type = ""
-                self._event_retry = None
+                event_type = ""
+                event_retry = None
                 continue
             if line.startswith(b"data: "):
                 # The usual line, split without find() and two slices.
@@ -188,7 +195,7 @@ class SSEDecoder:
             else:
                 # One slice for the value, however long: no partition() copy.
                 colon = line.find(b":")
-                if colon == 0 and not self.comments:
+                if colon == 0 and not comments:
                     continue  # a comment, e.g. a heartbeat
                 if colon < 0:
                     name, value = line, b""
@@ -200,17 +207,17 @@ class SSEDecoder:
                     if not name:  # a comment, and comments are wanted
                         output.append(Comment(value.decode("utf-8", "replace")))
                     elif name == b"event":
-                        self._event_type = value.decode("utf-8", "replace")
+                        event_type = value.decode("utf-8", "replace")
                     elif name == b"id":
                         if 0 not in value:  # an int needle is faster, see _lines
-                            self._id_buffer = value.decode("utf-8", "replace")
+                            id_buffer = value.decode("utf-8", "replace")
                     elif name == b"retry":
                         # bytes.isdigit() is true for ASCII digits only.
                         significant = value.lstrip(b"0")
                         if value.isdigit() and len(significant) <= MAX_RETRY_DIGITS:
                             # Not int(value): thousands of leading zeros would
                             # pass CPython's limit on digits converted.
-                            self.retry = self._event_retry = int(significant or b"0")
+                            self.retry = event_retry = int(significant or b"0")
                     continue
             data.append(value)
             data_size += len(value) + 1
@@ -221,6 +228,10 @@ class SSEDecoder:
                 break
         self._data = data
         self._data_size = data_size
+        self._event_type = event_type
+        self._event_retry = event_retry
+        self._id_buffer = id_buffer
+        self.last_event_id = last_event_id
         if self._error is None and self._lines.error is not None:
             self._error = self._lines.error
         if self._error is not None:
