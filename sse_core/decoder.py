@@ -192,11 +192,14 @@ class SSEDecoder:
             if line.startswith(b"data: "):
                 # The usual line, split without find() and two slices.
                 value = line[6:]
+            elif line[0] == 0x3A:  # a comment, e.g. a heartbeat
+                if comments:
+                    value = line[2:] if line[1:2] == b" " else line[1:]
+                    output.append(Comment(value.decode("utf-8", "replace")))
+                continue
             else:
                 # One slice for the value, however long: no partition() copy.
                 colon = line.find(b":")
-                if colon == 0 and not comments:
-                    continue  # a comment, e.g. a heartbeat
                 if colon < 0:
                     name, value = line, b""
                 else:
@@ -204,9 +207,7 @@ class SSEDecoder:
                     start = colon + 2 if line[colon + 1 : colon + 2] == b" " else colon + 1
                     value = line[start:]
                 if name != b"data":
-                    if not name:  # a comment, and comments are wanted
-                        output.append(Comment(value.decode("utf-8", "replace")))
-                    elif name == b"event":
+                    if name == b"event":
                         event_type = value.decode("utf-8", "replace")
                     elif name == b"id":
                         if 0 not in value:  # an int needle is faster, see _lines
