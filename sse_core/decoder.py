@@ -198,14 +198,12 @@ class SSEDecoder:
                     output.append(Comment(value.decode("utf-8", "replace")))
                 continue
             else:
-                # One slice for the value, however long: no partition() copy.
-                colon = line.find(b":")
-                if colon < 0:
-                    name, value = line, b""
-                else:
-                    name = line[:colon]
-                    start = colon + 2 if line[colon + 1 : colon + 2] == b" " else colon + 1
-                    value = line[start:]
+                # One call for name and value. Its copy of the value is
+                # made twice only for a field other than "data: " with a
+                # space: short, in any stream a server means.
+                name, _, value = line.partition(b":")
+                if value[:1] == b" ":
+                    value = value[1:]
                 if name != b"data":
                     if name == b"event":
                         event_type = value.decode("utf-8", "replace")
