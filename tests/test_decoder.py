@@ -479,6 +479,25 @@ def test_read_without_line_end_after_close_is_a_local_error():
         decoder.feed(b"data")
 
 
+# Long data lines: their value is a view of the line, not a copy
+
+
+@pytest.mark.parametrize("size", [(1 << 16) - 7, (1 << 16) - 6, 1 << 16])
+def test_data_lines_around_the_view_size(size):
+    # "data: " plus the value: lines of 2**16 - 1 bytes and longer are viewed.
+    value = (b"\xc3\xa9" * size)[:size - 1] + b"\xff"
+    text = value.decode("utf-8", "replace")
+    stream = b"data: " + value + b"\n\ndata: a\ndata: " + value + b"\ndata:" + value + b"\n\n"
+    assert datas(stream) == [text, "a\n" + text + "\n" + text]
+
+
+def test_long_data_line_at_max_event_size_passes_and_one_byte_more_raises():
+    value = b"x" * 100_000
+    assert datas(b"data: " + value + b"\n\n", max_event_size=100_001) == [value.decode()]
+    with pytest.raises(LimitExceeded):
+        datas(b"data: " + value + b"\n\n", max_event_size=100_000)
+
+
 # unterminated: is the stream inside an unfinished event?
 
 
