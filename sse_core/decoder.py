@@ -199,14 +199,14 @@ class SSEDecoder:
                 event_type = ""
                 event_retry = None
                 continue
-            if line.startswith(b"data: "):
-                # The usual line, split without find() and two slices.
-                value = line[6:] if len(line) < _VIEW_SIZE else memoryview(line)[6:]
-            elif line[0] == 0x3A:  # a comment, e.g. a heartbeat
+            if line[0] == 0x3A:  # a comment, e.g. a heartbeat
                 if comments:
                     value = line[2:] if line[1:2] == b" " else line[1:]
                     output.append(Comment(value.decode("utf-8", "replace")))
                 continue
+            if line.startswith(b"data: "):
+                # The usual line, split without find() and two slices.
+                value = line[6:] if len(line) < _VIEW_SIZE else memoryview(line)[6:]
             else:
                 # One call for name and value. Its copy of the value is
                 # made twice only for a field other than "data: " with a
