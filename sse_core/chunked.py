@@ -43,6 +43,9 @@ _PLAIN_SIZE_LINE = re.compile(rb"([1-9A-Fa-f][0-9A-Fa-f]{0,%d})\r\n" % (_MAX_SIZ
 # The longest line it matches: a max_line_size below this turns it off.
 _PLAIN_SIZE_LINE_MAX = _MAX_SIZE_DIGITS + 2
 
+# A chunk at least this big, whole in a read, is a memoryview until joined.
+_VIEW_SIZE = 4096
+
 # The decoder's states; each string also says where EOF came, for close().
 _SIZE = "a chunk size line"
 _DATA = "chunk data"
@@ -189,7 +192,9 @@ class ChunkedDecoder:
                 self._remaining = stop - start
                 self._state = _DATA
                 return start
-            pieces.append(data[start:stop])
+            # A big chunk is viewed, not copied: feed() joins the pieces,
+            # and that one copy is enough.
+            pieces.append(data[start:stop] if stop - start < _VIEW_SIZE else memoryview(data)[start:stop])
             pos = stop + 2
             match = _PLAIN_SIZE_LINE.match(data, pos)
         return pos

@@ -488,6 +488,13 @@ def test_whole_chunks_then_one_cut_by_the_end_of_the_read():
     assert decoder.done
 
 
+def test_whole_chunks_around_the_view_size():
+    sizes = [4095, 4096, 5000, 1]
+    body = bytes(range(256)) * 40
+    data = b"".join(b"%x\r\n%s\r\n" % (size, body[:size]) for size in sizes) + b"0\r\n\r\n"
+    check(data, b"".join(body[:size] for size in sizes))
+
+
 def test_whole_chunks_then_data_not_followed_by_crlf():
     rejected(b"3\r\nabc\r\n2\r\ndeX\r\n0\r\n\r\n", b"abcde")
 
