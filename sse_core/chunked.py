@@ -40,6 +40,11 @@ _SIZE_LINE = re.compile(rb"([0-9A-Fa-f]+)(?:" + _CHUNK_EXT + rb")*")
 # other line (the last chunk's too) goes through _read_line and _SIZE_LINE,
 # which accept this one as well and give the same size.
 _PLAIN_SIZE_LINE = re.compile(rb"([1-9A-Fa-f][0-9A-Fa-f]{0,%d})\r\n" % (_MAX_SIZE_DIGITS - 1))
+# The longest line it matches: a max_line_size below this turns it off.
+_PLAIN_SIZE_LINE_MAX = _MAX_SIZE_DIGITS + 2
+
+# A chunk at least this big, whole in a read, is a memoryview until joined.
+_VIEW_SIZE = 4096
 
 # The decoder's states; each string also says where EOF came, for close().
 _SIZE = "a chunk size line"
@@ -151,20 +156,12 @@ class ChunkedDecoder:
                     self._crlf_seen = 0
                     self._state = _SIZE
             elif state is _SIZE:
-                match = None if self._buf else _PLAIN_SIZE_LINE.match(data, pos)
                 limit = self.max_line_size
-                if match is not None and (limit is None or match.end() - pos <= limit):
-                    size = int(match.group(1), 16)
-                    pos = match.end()
-                    stop = pos + size
-                    if data.startswith(b"\r\n", stop):
-                        # The whole chunk and its CRLF are here too: one step.
-                        pieces.append(data[pos:stop])
-                        pos = stop + 2
-                    else:
-                        self._remaining = size
-                        self._state = _DATA
-                    continue
+                if not self._buf and (limit is None or limit >= _PLAIN_SIZE_LINE_MAX):
+                    start = self._whole_chunks(data, pos, pieces)
+                    if start != pos:
+                        pos = start
+                        continue
                 line, pos = self._read_line(data, pos, "max_line_size", limit, 0)
                 if line is not None:
                     self._parse_size_line(line)
@@ -178,6 +175,29 @@ class ChunkedDecoder:
             else:
                 self._unused += data[pos:]
                 pos = end
+
+    def _whole_chunks(self, data: bytes, pos: int, pieces: List[bytes]) -> int:
+        """Take the chunks at ``pos`` that have a plain size line; return where they end.
+
+        A chunk and its CRLF whole in ``data`` take one step each, in one
+        loop: the usual read holds many. A chunk cut short by the end of
+        ``data``, or not followed by CRLF, is left to the _DATA state.
+        """
+        match = _PLAIN_SIZE_LINE.match(data, pos)
+        while match is not None:
+            digits = match[1]
+            start = pos + len(digits) + 2
+            stop = start + int(digits, 16)
+            if not data.startswith(b"\r\n", stop):
+                self._remaining = stop - start
+                self._state = _DATA
+                return start
+            # A big chunk is viewed, not copied: feed() joins the pieces,
+            # and that one copy is enough.
+            pieces.append(data[start:stop] if stop - start < _VIEW_SIZE else memoryview(data)[start:stop])
+            pos = stop + 2
+            match = _PLAIN_SIZE_LINE.match(data, pos)
+        return pos
 
     def _read_line(
         self, data: bytes, pos: int, limit_name: str, limit: Optional[int], base: int

@@ -1,15 +1,11 @@
 """encode(): one SSE message as bytes, for the server side."""
 
-import re
 from typing import List, Optional
 
 from .decoder import MAX_RETRY
 from .errors import LocalProtocolError
 
 __all__ = ["encode"]
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
 
 def encode(
     data: Optional[str] = None,
@@ -34,36 +30,60 @@ def encode(
     ``id``, a ``retry`` that is not an int from 0 to ``MAX_RETRY`` (decoders
     ignore larger ones), a lone surrogate, or a call with nothing to send.
     """
-    lines: List[str] = []
+    if (
+        type(data) is str
+        and "\n" not in data
+        and "\r" not in data
+        and event is None
+        and id is None
+        and retry is None
+        and comment is None
+    ):
+        # The usual message, one line of data alone: one string, one encode.
+        text = f"data: {data}\n\n"
+    else:
+        text = _message(data, event, id, retry, comment)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise LocalProtocolError(f"cannot encode a lone surrogate as UTF-8: {exc}") from None
+
+
+def _message(
+    data: Optional[str], event: Optional[str], id: Optional[str], retry: Optional[int], comment: Optional[str]
+) -> str:
+    parts: List[str] = []
     if comment is not None:
-        lines.extend(": " + part for part in _split(comment, "comment"))
+        parts.append(_lines(": ", comment, "comment"))
     if event is not None:
-        lines.append("event: " + _single_line(event, "event"))
+        parts.append("event: " + _single_line(event, "event") + "\n")
     if id is not None:
         if "\0" in _single_line(id, "id"):
             raise LocalProtocolError("id must not contain NUL (a client would ignore it)")
-        lines.append("id: " + id)
+        parts.append("id: " + id + "\n")
     if retry is not None:
         if type(retry) is not int or not 0 <= retry <= MAX_RETRY:
             # Not repr(): an int of over 4300 digits refuses it (CPython 3.11+).
             shown = f"an int of {retry.bit_length()} bits" if type(retry) is int else repr(retry)
             raise LocalProtocolError(f"retry must be an int from 0 to {MAX_RETRY}, not {shown}")
-        lines.append(f"retry: {retry}")
+        parts.append(f"retry: {retry}\n")
     if data is not None:
-        lines.extend("data: " + part for part in _split(data, "data"))
-    if not lines:
+        parts.append(_lines("data: ", data, "data"))
+    if not parts:
         raise LocalProtocolError("encode() needs data, event, id, retry or comment")
-    lines.append("\n")
-    try:
-        return "\n".join(lines).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise LocalProtocolError(f"cannot encode a lone surrogate as UTF-8: {exc}") from None
+    parts.append("\n")
+    return "".join(parts)
 
 
-def _split(text: str, name: str) -> List[str]:
+def _lines(prefix: str, text: str, name: str) -> str:
+    """``text`` as lines that start with ``prefix``, one per line of it, each ended by LF."""
     if not isinstance(text, str):
         raise LocalProtocolError(f"{name} must be str, not {type(text).__name__}")
-    return _LINE_BREAK.split(text)
+    # str.replace(), not a regex (\r\n|\r|\n): ten times faster, and not
+    # str.splitlines(), which knows more line breaks than the wire.
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return prefix + text.replace("\n", "\n" + prefix) + "\n"
 
 
 def _single_line(text: str, name: str) -> str:

@@ -466,6 +466,39 @@ def test_size_line_limit_applies_to_every_chunk():
     check(b"1\r\nx\r\n" + b"0" * 10 + b"1\r\ny\r\n", b"x", LimitExceeded, max_line_size=10)
 
 
+@pytest.mark.parametrize("limit, error", [(3, None), (2, LimitExceeded)])
+def test_plain_size_lines_obey_a_max_line_size_below_their_longest(limit, error):
+    # A bound under 18 bytes turns off the loop over whole chunks; the
+    # bound must hold just the same.
+    check(b"5\r\nhello\r\n0\r\n\r\n", b"hello" if error is None else b"", error, max_line_size=limit)
+
+
+# --- chunks whole in one read, taken in one loop ----------------------------
+
+
+def test_whole_chunks_around_a_chunk_with_an_extension():
+    check(b"3\r\nabc\r\n2;x=y\r\nde\r\n1\r\nf\r\n0\r\n\r\n", b"abcdef")
+
+
+def test_whole_chunks_then_one_cut_by_the_end_of_the_read():
+    decoder = ChunkedDecoder()
+    assert decoder.feed(b"3\r\nabc\r\n2\r\nd") == b"abcd"
+    assert decoder.feed(b"e\r") == b"e"
+    assert decoder.feed(b"\n1\r\nf\r\n0\r\n\r\n") == b"f"
+    assert decoder.done
+
+
+def test_whole_chunks_around_the_view_size():
+    sizes = [4095, 4096, 5000, 1]
+    body = bytes(range(256)) * 40
+    data = b"".join(b"%x\r\n%s\r\n" % (size, body[:size]) for size in sizes) + b"0\r\n\r\n"
+    check(data, b"".join(body[:size] for size in sizes))
+
+
+def test_whole_chunks_then_data_not_followed_by_crlf():
+    rejected(b"3\r\nabc\r\n2\r\ndeX\r\n0\r\n\r\n", b"abcde")
+
+
 def test_trailer_section_of_max_trailer_size_accepted():
     # "A: bcd\r\n" plus the closing "\r\n" is 10 bytes.
     result = check(b"0\r\nA: bcd\r\n\r\n", max_trailer_size=10)

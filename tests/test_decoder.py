@@ -417,6 +417,87 @@ def test_limit_error_is_picklable_and_readable():
     assert (copy.limit, copy.maximum, copy.size) == ("max_line_size", 10, 11)
 
 
+# Reads that end no line: feed() only buffers them, without LineSplitter.feed
+
+
+def test_read_without_line_end_after_a_read_ending_in_cr():
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\r") == []
+    assert decoder.feed(b"data: b") == []  # the CR ended the line: no LF to skip
+    assert decoder.feed(b"\n\n") == [Event("a\nb")]
+
+
+def test_cr_then_empty_read_then_lf_is_one_line_end():
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\r") == []
+    assert decoder.feed(b"") == []
+    assert decoder.feed(b"\n") == []
+    assert decoder.feed(b"data: b\n\n") == [Event("a\nb")]
+
+
+def test_pending_line_built_of_reads_without_line_end():
+    decoder = SSEDecoder()
+    for piece in [b"id: 7\n", b"da", b"ta", b": ", b"x"]:
+        assert decoder.feed(piece) == []
+    assert decoder.unterminated
+    assert decoder.feed(b"\n\n") == [Event("x", id="7")]
+    assert not decoder.unterminated
+
+
+def test_pending_line_may_reach_max_line_size_in_reads_without_line_end():
+    decoder = SSEDecoder(max_line_size=10)
+    for piece in [b"\n", b"data: ", b"0123"]:
+        assert decoder.feed(piece) == []
+    assert decoder.feed(b"\n\n") == [Event("0123")]
+
+
+def test_read_without_line_end_passing_max_line_size_raises_and_keeps_raising():
+    decoder = SSEDecoder(max_line_size=10)
+    for piece in [b"\n", b"data: ", b"0123"]:
+        decoder.feed(piece)
+    with pytest.raises(LimitExceeded) as info:
+        decoder.feed(b"4")
+    assert (info.value.maximum, info.value.size) == (10, 11)
+    assert not decoder.unterminated  # the over-long line is dropped
+    for piece in [b"5", b"\n\n"]:
+        with pytest.raises(LimitExceeded):
+            decoder.feed(piece)
+
+
+def test_read_without_line_end_after_a_deferred_fault_raises():
+    decoder = SSEDecoder(max_event_size=4)
+    assert decoder.feed(b"data: a\n\ndata: 12345\n") == [Event("a")]
+    with pytest.raises(LimitExceeded):
+        decoder.feed(b"data")
+
+
+def test_read_without_line_end_after_close_is_a_local_error():
+    decoder = SSEDecoder()
+    decoder.feed(b"data: a\n\n")
+    decoder.close()
+    with pytest.raises(LocalProtocolError):
+        decoder.feed(b"data")
+
+
+# Long data lines: their value is a view of the line, not a copy
+
+
+@pytest.mark.parametrize("size", [(1 << 16) - 7, (1 << 16) - 6, 1 << 16])
+def test_data_lines_around_the_view_size(size):
+    # "data: " plus the value: lines of 2**16 - 1 bytes and longer are viewed.
+    value = (b"\xc3\xa9" * size)[:size - 1] + b"\xff"
+    text = value.decode("utf-8", "replace")
+    stream = b"data: " + value + b"\n\ndata: a\ndata: " + value + b"\ndata:" + value + b"\n\n"
+    assert datas(stream) == [text, "a\n" + text + "\n" + text]
+
+
+def test_long_data_line_at_max_event_size_passes_and_one_byte_more_raises():
+    value = b"x" * 100_000
+    assert datas(b"data: " + value + b"\n\n", max_event_size=100_001) == [value.decode()]
+    with pytest.raises(LimitExceeded):
+        datas(b"data: " + value + b"\n\n", max_event_size=100_000)
+
+
 # unterminated: is the stream inside an unfinished event?
 
 

@@ -131,6 +131,23 @@ def test_non_str_event_or_id_is_refused(field):
         encode("x", **{field: b"a"})
 
 
+@pytest.mark.parametrize("data", [b"a", 1, ["a"]])
+def test_non_str_data_is_refused_alone_and_with_other_fields(data):
+    with pytest.raises(LocalProtocolError):
+        encode(data)
+    with pytest.raises(LocalProtocolError):
+        encode(data, event="e")
+
+
+def test_str_subclass_data_is_encoded_as_its_text():
+    class Text(str):
+        pass
+
+    assert encode(Text("a")) == b"data: a\n\n"
+    assert encode(Text("a\nb")) == b"data: a\ndata: b\n\n"
+    assert encode(Text("a\r\nb"), id="1") == b"id: 1\ndata: a\ndata: b\n\n"
+
+
 def test_empty_id_is_written_and_resets_last_event_id():
     assert encode("b", id="") == b"id: \ndata: b\n\n"
     stream = encode("a", id="1") + encode("b", id="") + encode("c")

@@ -39,6 +39,20 @@ def test_unicode_line_separators_are_not_line_ends():
     assert split(text + b"\n")[0] == [text]
 
 
+@pytest.mark.parametrize("line_end", [b"\n", b"\r", b"\r\n"])
+def test_other_breaks_are_not_line_ends_in_a_read_with_a_cr(line_end):
+    # A read holding a CR is split by bytes.splitlines(), which must not
+    # know the breaks str.splitlines() does (VT, FF, FS, GS, RS, NEL).
+    text = "a\x0bb\x0cc\x1cd\x1de\x1ef\x85g\u2028h".encode()
+    assert split(b"x\r" + text + line_end)[0] == [b"x", text]
+
+
+def test_read_with_a_cr_keeps_its_incomplete_last_line():
+    lines, splitter = split(b"a\rb\nc\r\nde")
+    assert lines == [b"a", b"b", b"c"]
+    assert splitter.pop_pending() == b"de"
+
+
 def test_incomplete_line_is_held_until_its_end():
     lines, splitter = split(b"da", b"ta", b": x")
     assert lines == []
