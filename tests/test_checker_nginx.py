@@ -1,14 +1,17 @@
 """The checker behind a real nginx with its default proxying: buffering on, HTTP/1.0 upstream.
 
-The test starts nginx itself, with a config of its own in a temporary
-directory (pid, logs and temp paths there too, one process, listening on a
-free loopback port), and kills it in a ``finally``. ``.ci/run`` installs
-the nginx package; in CI a missing nginx fails the test (tests/external.py).
+nginx runs with tests/nginx/nginx.conf, which sends /PORT/PATH to the
+loopback upstream on PORT. In CI, ``.ci/run`` installs nginx, starts it and
+names it in SSE_CORE_NGINX_URL; without that variable the test starts one
+itself (its files in a temporary directory) and kills it afterwards. In
+CI a missing nginx fails the test (tests/external.py).
 """
 
+import os
 import socket
 import subprocess
 import time
+import urllib.parse
 
 import pytest
 
@@ -21,28 +24,7 @@ from .servers import http_server
 _EVENTS = 10
 _PACE = 0.2  # seconds between the upstream's events
 _START_LIMIT = 10.0  # seconds nginx may take to listen
-
-_CONFIG = """\
-daemon off;
-master_process off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    access_log {tmp}/access.log;
-    client_body_temp_path {tmp}/client_body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        # nginx's defaults otherwise: proxy_http_version 1.0, proxy_buffering on.
-        location /plain/ {{ proxy_pass http://127.0.0.1:{plain}/; }}
-        location /ours/ {{ proxy_pass http://127.0.0.1:{ours}/; }}
-    }}
-}}
-"""
+_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nginx", "nginx.conf")
 
 
 def _free_port() -> int:
@@ -71,31 +53,36 @@ def _our_source(ctx):
             return
 
 
-@pytest.fixture
-def nginx(tmp_path):
-    """Start nginx in front of both upstreams; yield the URL of each."""
+@pytest.fixture(scope="module")
+def nginx(tmp_path_factory):
+    """The URL of an nginx running tests/nginx/nginx.conf."""
+    url = os.environ.get("SSE_CORE_NGINX_URL")
+    if url:
+        _wait_for_port(None, urllib.parse.urlsplit(url).port, None)
+        yield url
+        return
     program = external.program("nginx")
-    with HostileServer(_paced_upstream_script()) as plain, http_server(_our_source) as ours_port:
-        port = _free_port()
-        config = tmp_path / "nginx.conf"
-        config.write_text(_CONFIG.format(tmp=tmp_path, port=port, plain=plain.port, ours=ours_port))
-        process = subprocess.Popen(
-            [program, "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            _wait_for_port(process, port, tmp_path)
-            yield {"plain": f"http://127.0.0.1:{port}/plain/", "ours": f"http://127.0.0.1:{port}/ours/"}
-        finally:
-            process.kill()
-            process.communicate(timeout=10)
+    prefix = tmp_path_factory.mktemp("nginx")
+    port = _free_port()
+    with open(_CONFIG) as template:
+        (prefix / "nginx.conf").write_text(template.read().replace("LISTEN_PORT", str(port)))
+    process = subprocess.Popen(
+        [program, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(prefix / "nginx.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for_port(process, port, prefix)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.kill()
+        process.communicate(timeout=10)
 
 
 def _wait_for_port(process, port, tmp_path):
     deadline = time.monotonic() + _START_LIMIT
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
             log = (tmp_path / "error.log").read_text() if (tmp_path / "error.log").exists() else ""
             pytest.fail(f"nginx exited with {process.returncode}: {process.stderr.read().decode()} {log}")
         try:
@@ -107,7 +94,8 @@ def _wait_for_port(process, port, tmp_path):
 
 
 def test_nginx_buffering_is_reported(nginx):
-    report = check(nginx["plain"], duration=15.0)
+    with HostileServer(_paced_upstream_script()) as upstream:
+        report = check(f"{nginx}/{upstream.port}/", duration=15.0)
     assert report.status == 200
     assert report.timing["events"] == _EVENTS and report.timing["end"] == "complete"
     rules = {item.rule: item for item in report.findings}
@@ -116,7 +104,8 @@ def test_nginx_buffering_is_reported(nginx):
 
 
 def test_our_server_behind_nginx_is_not_buffered(nginx):
-    report = check(nginx["ours"], duration=15.0)
+    with http_server(_our_source) as upstream_port:
+        report = check(f"{nginx}/{upstream_port}/", duration=15.0)
     assert report.status == 200
     assert report.timing["events"] == _EVENTS and report.timing["end"] == "complete"
     assert "timing.buffered" not in {item.rule for item in report.findings}, report.to_json()
