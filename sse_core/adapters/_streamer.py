@@ -258,15 +258,31 @@ def _pump(
             continue
         if isinstance(item, _Finished):
             return item
-        if not _send(sock, frame(item), send_timeout):
+        # What the source has queued meanwhile goes out in the same write:
+        # one system call, not one per event, when it outpaces the socket.
+        pending = [item]
+        finished = None
+        while finished is None:
+            try:
+                item = items.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, _Finished):
+                finished = item
+            else:
+                pending.append(item)
+        if not _send(sock, frame(b"".join(pending)), send_timeout):
             return None
+        if finished is not None:
+            return finished
         last_sent = time.monotonic()
 
 
 def _send(sock: socket.socket, data: bytes, send_timeout: Optional[float]) -> bool:
     """Write ``data`` at once; False when the client is gone or too slow to take it."""
     try:
-        sock.settimeout(send_timeout)
+        if sock.gettimeout() != send_timeout:
+            sock.settimeout(send_timeout)
         sock.sendall(data)
     except OSError:  # reset, broken pipe, or send_timeout passed
         return False
