@@ -50,7 +50,14 @@ def http_server(source, protocol_version: str = "HTTP/1.1", **options) -> Iterat
             pass
 
     Handler.protocol_version = protocol_version
-    server = _Server(("127.0.0.1", 0), Handler)
+    with handler_server(Handler) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def handler_server(handler_class) -> Iterator[int]:
+    """Serve ``handler_class`` (a BaseHTTPRequestHandler) on 127.0.0.1 in a thread; yield the port."""
+    server = _Server(("127.0.0.1", 0), handler_class)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:

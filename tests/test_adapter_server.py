@@ -18,7 +18,7 @@ from sse_core._http11 import ResponseHead, ResponseHeadReader, header_value, res
 from sse_core.adapters.httpserver import read_body, send_event_stream
 from sse_core.errors import RemoteProtocolError
 
-from .servers import EVENT_STREAM_HEADERS, _Server, http_server, no_thread_left, raw_server  # noqa: F401 (a fixture)
+from .servers import EVENT_STREAM_HEADERS, handler_server, http_server, no_thread_left, raw_server  # noqa: F401 (a fixture)
 
 TIMEOUT = 5.0
 
@@ -424,20 +424,13 @@ def test_httpserver_body_read_first_is_not_read_again_and_extra_headers_are_sent
         def log_message(self, *args):
             pass
 
-    server = _Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        client = post(server.server_address[1], b'{"a":1}', "Content-Length: 7")
+    with handler_server(Handler) as port:
+        client = post(port, b'{"a":1}', "Content-Length: 7")
         client.read_to_end()
         first_head, first_events = client.head, client.events()
         client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # the same connection: the body was read exactly
         second_head = client.read_head()
         client.close()
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
     assert stream_headers(first_head) == [("x-extra", "1")] + EVENT_STREAM_HEADERS + [
         ("connection", "keep-alive"),
         ("transfer-encoding", "chunked"),
@@ -459,16 +452,9 @@ def test_httpserver_read_body_malformed_closes_the_connection():
         def log_message(self, *args):
             pass
 
-    server = _Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        client = post(server.server_address[1], b"zz\r\n", "Transfer-Encoding: chunked")
+    with handler_server(Handler) as port:
+        client = post(port, b"zz\r\n", "Transfer-Encoding: chunked")
         client.read_to_eof()
         client.close()
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
     assert client.head.status == 400
     assert header_value(client.head.headers, "connection") == "close"
