@@ -1,4 +1,4 @@
-"""``python -m sse_core serve`` in a subprocess, for tests that point other clients at it."""
+"""Subprocesses for tests: ``python -m sse_core serve`` to point other clients at, and reading a child's output."""
 
 import contextlib
 import os
@@ -9,7 +9,7 @@ import sys
 import threading
 from typing import Iterator
 
-__all__ = ["serve"]
+__all__ = ["serve", "stdout_reads"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 30  # seconds to start, and to stop
@@ -50,3 +50,22 @@ def serve(*options: str) -> Iterator[str]:
 
 def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def stdout_reads(process: "subprocess.Popen[bytes]", timeout: float) -> Iterator[bytes]:
+    """Yield each read of ``process``'s stdout as it comes, until it exits; kill it after ``timeout`` s."""
+    watchdog = threading.Timer(timeout, process.kill)  # bounds the reads
+    watchdog.start()
+    try:
+        while True:
+            data = os.read(process.stdout.fileno(), 65536)
+            if not data:
+                break
+            yield data
+        process.wait(timeout)
+    finally:
+        watchdog.cancel()
+        watchdog.join()
+        process.kill()
+        process.wait()
+        process.stdout.close()

@@ -8,13 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import urllib.request
 from typing import Iterator
 
 import pytest
 
 from sse_core.mock import reply_text, tokenize
+
+from .serve_process import stdout_reads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 30  # seconds; a healthy run takes one or two
@@ -64,22 +65,7 @@ def test_demo_flushes_each_token_as_it_arrives():
         cwd=ROOT,
         env=ENV,
     )
-    pieces = []
-    watchdog = threading.Timer(TIMEOUT, process.kill)  # bounds the reads below
-    watchdog.start()
-    try:
-        while True:
-            data = os.read(process.stdout.fileno(), 65536)
-            if not data:
-                break
-            pieces.append(data)
-        process.wait(TIMEOUT)
-    finally:
-        watchdog.cancel()
-        watchdog.join()
-        process.kill()
-        process.wait()
-        process.stdout.close()
+    pieces = list(stdout_reads(process, TIMEOUT))
     assert process.returncode == 0
     assert b"".join(pieces).decode("utf-8").split("\n")[1] == reply_text("Why stream tokens?")
     assert len(pieces) >= 5, pieces

@@ -1,12 +1,10 @@
 """``curl -N`` against ``python -m sse_core serve``: the events arrive one at a time."""
 
-import os
 import subprocess
-import threading
 import time
 
 from . import external
-from .serve_process import serve
+from .serve_process import serve, stdout_reads
 
 TIMEOUT = 30  # seconds; the stream below takes about two
 
@@ -18,26 +16,13 @@ def test_curl_sees_paced_events_arrive_one_at_a_time():
             [curl, "-N", "-s", "--max-time", str(TIMEOUT), f"{url}/events?count=5&interval_ms=400"],
             stdout=subprocess.PIPE,
         )
-        watchdog = threading.Timer(TIMEOUT, process.kill)  # bounds the reads below
-        watchdog.start()
         arrivals = {}  # event id -> when its line was read
         received = b""
-        try:
-            while True:
-                data = os.read(process.stdout.fileno(), 65536)
-                if not data:
-                    break
-                received += data
-                for line in received.split(b"\n"):
-                    if line.startswith(b"id: "):
-                        arrivals.setdefault(line[4:].decode(), time.monotonic())
-            process.wait(TIMEOUT)
-        finally:
-            watchdog.cancel()
-            watchdog.join()
-            process.kill()
-            process.wait()
-            process.stdout.close()
+        for data in stdout_reads(process, TIMEOUT):
+            received += data
+            for line in received.split(b"\n"):
+                if line.startswith(b"id: "):
+                    arrivals.setdefault(line[4:].decode(), time.monotonic())
     assert process.returncode == 0
     assert received.startswith(b'retry: 1000\n\nid: 1\ndata: {"n": 1, "count": 5}\n\n')
     assert list(arrivals) == ["1", "2", "3", "4", "5"]
