@@ -50,19 +50,17 @@ def send_event_stream(
     chunk, so the client sees it cut short, and is raised again here, once
     the source is closed, for ``http.server`` to report as usual.
     """
-    request_head = _request_head(handler)
-    keep_alive = not handler.close_connection
-    handler.close_connection = True  # unless the stream ends whole
-    exact = True  # a body read by read_body() has set close_connection if not
     if body is None:
         try:
-            body, exact = read_request_body(request_head, b"", handler.rfile.read1, max_body_size)
+            body = read_body(handler, max_body_size)
         except LimitExceeded:
             handler.send_error(413)
             return
         except RemoteProtocolError:
             handler.send_error(400)
             return
+    keep_alive = not handler.close_connection  # read_body() sets it when the body did not end exactly
+    handler.close_connection = True  # unless the stream ends whole
     handler.wfile.flush()
     sock = handler.connection
     timeout = sock.gettimeout()
@@ -70,11 +68,11 @@ def send_event_stream(
     try:
         handler.close_connection = not stream_events(
             sock,
-            request_head,
+            _request_head(handler),
             body,
             source,
             response_version="1.1" if handler.protocol_version == "HTTP/1.1" else "1.0",
-            keep_alive=keep_alive and exact,
+            keep_alive=keep_alive,
             extra_headers=[("Server", handler.version_string()), *headers],
             heartbeat=heartbeat,
             retry=retry,
