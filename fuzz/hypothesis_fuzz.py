@@ -61,12 +61,24 @@ SSE_REPEAT = st.sampled_from([1] * 5 + [2, 6, 12])  # repeats reach max_event_si
 SSE_BLANK = st.sampled_from([b"", b"", b"", b"\n", b"\r\n", b"\r"])  # a blank line dispatches
 
 
-@st.composite
-def sse_streams(draw: Draw) -> bytes:
-    out = [draw(CONTROL), draw(SSE_START)]
-    for _ in range(draw(st.integers(0, 16))):
-        out += [draw(SSE_LINE) * draw(SSE_REPEAT), draw(SSE_BLANK)]
-    return b"".join(out)
+# For check_decoder_long, where each 0xFF byte stands for a 32 KiB run:
+# values of one to five runs (two reach 64 KiB), the line ends cut off.
+LONG_LINES = [f + c + b"\xff" * runs for f in SSE_FIELDS[3:] + [b"data"] for c in SSE_COLONS for runs in range(1, 6)]
+LONG_LINE = st.one_of(SSE_LINE, st.builds(bytes.__add__, st.sampled_from(LONG_LINES), st.sampled_from(SSE_LINE_ENDS)))
+
+
+def _sse_streams(line: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
+    @st.composite
+    def streams(draw: Draw) -> bytes:
+        out = [draw(CONTROL), draw(SSE_START)]
+        for _ in range(draw(st.integers(0, 16))):
+            out += [draw(line) * draw(SSE_REPEAT), draw(SSE_BLANK)]
+        return b"".join(out)
+
+    return streams()
+
+
+SSE_STREAMS = _sse_streams(SSE_LINE)
 
 
 CHUNK_SIZES = _mostly([b"%x", b"%X", b"000%x"], [b"%032x", b"1%016x", b"%x ", b"+%x", b"0x%x", b"-%x", b" %x"])
@@ -167,7 +179,7 @@ def _heads(start_lines: st.SearchStrategy[bytes], first_lines: st.SearchStrategy
 @st.composite
 def chunked_sse_streams(draw: Draw) -> bytes:
     """For check_parse_cli: an SSE stream cut into chunks, framed with the chunk pieces above."""
-    stream = draw(sse_streams())[1:]  # without its control byte
+    stream = draw(SSE_STREAMS)[1:]  # without its control byte
     out = [draw(CONTROL)]
     # Mostly well framed, so the SSE decoder gets to run; else near misses.
     clean = draw(st.integers(0, 3)) < 3
@@ -190,7 +202,8 @@ def chunked_sse_streams(draw: Draw) -> bytes:
 
 
 STRATEGIES = {
-    "check_decoder": st.one_of(st.binary(), sse_streams()),
+    "check_decoder": st.one_of(st.binary(), SSE_STREAMS),
+    "check_decoder_long": st.one_of(st.binary(), _sse_streams(LONG_LINE)),
     "check_chunked": st.one_of(st.binary(), chunked_bodies()),
     "check_roundtrip": st.one_of(st.binary(), _tokens(ROUNDTRIP_TOKENS)),
     "check_request_head": st.one_of(st.binary(), _heads(REQUEST_LINES, HOST_LINES)),

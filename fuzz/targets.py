@@ -30,6 +30,7 @@ from sse_core import chunked as _chunked  # noqa: E402  (for the private state n
 
 __all__ = [
     "check_decoder",
+    "check_decoder_long",
     "check_chunked",
     "check_roundtrip",
     "check_request_head",
@@ -41,6 +42,14 @@ __all__ = [
 # Small bounds, so that short fuzz inputs reach them.
 DECODER_MAX_LINE_SIZE = 64
 DECODER_MAX_EVENT_SIZE = 256
+# check_decoder_long: each of the first LONG_MAX_RUNS 0xFF bytes of the
+# stream becomes a run of LONG_RUN_SIZE bytes, so that two runs make a value
+# of 64 KiB, which the decoder holds as a view instead of copying it; four
+# runs and a field name reach the line bound, eight the event bound.
+LONG_RUN_SIZE = 32767
+LONG_MAX_RUNS = 16
+LONG_MAX_LINE_SIZE = 1 << 17
+LONG_MAX_EVENT_SIZE = 1 << 18
 CHUNKED_MAX_LINE_SIZE = 32
 CHUNKED_MAX_TRAILER_SIZE = 64
 HEAD_MAX_SIZES = (48, 512)  # control bit 2 picks one: a bound a short input hits, and room for a real head
@@ -120,19 +129,25 @@ def _reads(control: int, stream: bytes) -> List[bytes]:
 _DecoderResult = Tuple[List[Union[sse_core.Event, sse_core.Comment]], str, Optional[int], _ErrorKey]
 
 
-def _check_decoder_buffers(decoder: sse_core.SSEDecoder) -> None:
+def _check_decoder_buffers(decoder: sse_core.SSEDecoder, max_line_size: int, max_event_size: int) -> None:
     # Private state, read on purpose: the incomplete line held by the line
     # splitter and the running size of the event's data buffer.
     pending = decoder._lines.pending_size
-    assert pending <= DECODER_MAX_LINE_SIZE, f"buffered line of {pending} bytes"
+    assert pending <= max_line_size, f"buffered line of {pending} bytes"
     size = decoder._data_size
-    assert size <= DECODER_MAX_EVENT_SIZE, f"data buffer of {size} bytes"
+    assert size <= max_event_size, f"data buffer of {size} bytes"
 
 
-def _decode(reads: List[bytes], comments: bool, dispatch_unterminated: bool) -> _DecoderResult:
+def _decode(
+    reads: List[bytes],
+    comments: bool,
+    dispatch_unterminated: bool,
+    max_line_size: int = DECODER_MAX_LINE_SIZE,
+    max_event_size: int = DECODER_MAX_EVENT_SIZE,
+) -> _DecoderResult:
     decoder = sse_core.SSEDecoder(
-        max_line_size=DECODER_MAX_LINE_SIZE,
-        max_event_size=DECODER_MAX_EVENT_SIZE,
+        max_line_size=max_line_size,
+        max_event_size=max_event_size,
         comments=comments,
         dispatch_unterminated=dispatch_unterminated,
     )
@@ -141,7 +156,7 @@ def _decode(reads: List[bytes], comments: bool, dispatch_unterminated: bool) -> 
     try:
         for read in reads:
             output += decoder.feed(read)
-            _check_decoder_buffers(decoder)
+            _check_decoder_buffers(decoder, max_line_size, max_event_size)
         output += decoder.close()
     except sse_core.SSEError as exc:
         error = exc
@@ -174,6 +189,46 @@ def check_decoder(data: bytes) -> None:
     for name, reads in (("byte by byte", _bytewise(stream)), ("split", _reads(control, stream))):
         got = _decode(reads, *options)
         assert got == whole, f"fed {name} {reads!r}:\n  {got!r}\nfed whole:\n  {whole!r}"
+
+
+_LONG_RUN = b"x" * (LONG_RUN_SIZE - 2) + "\u00e9".encode("utf-8")
+
+
+def _lengthen(reads: List[bytes]) -> List[bytes]:
+    """Turn the first LONG_MAX_RUNS 0xFF bytes across ``reads`` into runs, read by read."""
+    runs_left = LONG_MAX_RUNS
+    out = []
+    for read in reads:
+        pieces = read.split(b"\xff", runs_left)
+        runs_left -= len(pieces) - 1
+        out.append(_LONG_RUN.join(pieces))
+    return out
+
+
+def check_decoder_long(data: bytes) -> None:
+    """SSEDecoder with values of 64 KiB and more: as check_decoder, on long lines.
+
+    The control byte and its bits are read as in check_decoder. In the rest,
+    each of the first 16 0xFF bytes stands for a run of 32,767 bytes (ASCII
+    ending in a two-byte character), and the decoder has max_line_size=128
+    KiB and max_event_size=256 KiB. The reads compared with feeding the
+    stream whole: the unexpanded stream cut byte by byte and as the control
+    byte picks, each read then expanded (so a run arrives in one read), and
+    the expanded stream in 1460-byte reads, which cut runs and characters.
+    """
+    control, stream = _control(data)
+    options = bool(control & 4), bool(control & 8)
+    limits = LONG_MAX_LINE_SIZE, LONG_MAX_EVENT_SIZE
+    whole_stream = _lengthen([stream])[0]
+    whole = _decode([whole_stream], *options, *limits)
+    segments = [whole_stream[i : i + 1460] for i in range(0, len(whole_stream), 1460)]
+    for name, reads in (
+        ("byte by byte", _lengthen(_bytewise(stream))),
+        ("split", _lengthen(_reads(control, stream))),
+        ("in 1460-byte reads", segments),
+    ):
+        got = _decode(reads, *options, *limits)
+        assert got == whole, f"fed {name} {_shown(reads)}:\n  {_shown(got)}\nfed whole:\n  {_shown(whole)}"
 
 
 # --- check_chunked --------------------------------------------------------
@@ -601,6 +656,11 @@ def check_parse_cli(data: bytes) -> None:
 # --- Helpers --------------------------------------------------------------
 
 
+def _shown(value: object) -> str:
+    """repr(value), with each long run of "x" (check_decoder_long's runs) as its length."""
+    return re.sub(r"x{64,}", lambda match: f"<x * {len(match.group())}>", repr(value))
+
+
 def _assert_raises(kind: type, what: str, call: Callable[[], object]) -> None:
     # Another SSEError is a failed check; any other exception is a bug and
     # propagates as it is.
@@ -614,6 +674,7 @@ def _assert_raises(kind: type, what: str, call: Callable[[], object]) -> None:
 
 TARGETS: Dict[str, Callable[[bytes], None]] = {
     "check_decoder": check_decoder,
+    "check_decoder_long": check_decoder_long,
     "check_chunked": check_chunked,
     "check_roundtrip": check_roundtrip,
     "check_request_head": check_request_head,
