@@ -43,7 +43,8 @@ _PLAIN_SIZE_LINE = re.compile(rb"([1-9A-Fa-f][0-9A-Fa-f]{0,%d})\r\n" % (_MAX_SIZ
 # The longest line it matches: a max_line_size below this turns it off.
 _PLAIN_SIZE_LINE_MAX = _MAX_SIZE_DIGITS + 2
 
-# A chunk at least this big, whole in a read, is a memoryview until joined.
+# Chunk data at least this big, whole chunk or the part of one in a read, is
+# a memoryview until joined.
 _VIEW_SIZE = 4096
 
 # The decoder's states; each string also says where EOF came, for close().
@@ -135,7 +136,7 @@ class ChunkedDecoder:
             state = self._state
             if state is _DATA:
                 stop = min(end, pos + self._remaining)
-                pieces.append(data[pos:stop])
+                pieces.append(data[pos:stop] if stop - pos < _VIEW_SIZE else memoryview(data)[pos:stop])
                 self._remaining -= stop - pos
                 pos = stop
                 if not self._remaining:

@@ -495,6 +495,19 @@ def test_whole_chunks_around_the_view_size():
     check(data, b"".join(body[:size] for size in sizes))
 
 
+@pytest.mark.parametrize("cut", [10, 4095, 4096, 4097, 9000])
+def test_a_chunk_cut_by_reads_around_the_view_size(cut):
+    # The part of a chunk in one read is viewed from 4096 bytes on: the
+    # parts on either side of the cut, each side of that size.
+    body = bytes(range(256)) * 40
+    data = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    decoder = ChunkedDecoder()
+    got = [decoder.feed(data[:cut]), decoder.feed(data[cut : cut + 4100]), decoder.feed(data[cut + 4100 :])]
+    decoder.close()
+    assert all(type(part) is bytes for part in got)
+    assert b"".join(got) == body and decoder.done
+
+
 def test_whole_chunks_then_data_not_followed_by_crlf():
     rejected(b"3\r\nabc\r\n2\r\ndeX\r\n0\r\n\r\n", b"abcde")
 
