@@ -5,16 +5,19 @@ adapter; HTTP/1.0 behaviour has cases of its own. Every test is bounded in
 time, and an autouse fixture checks that no thread outlives it.
 """
 
+import contextlib
 import http.server
 import socket
+import ssl
 import threading
 import time
-from typing import Callable, List, Optional, Tuple, Union
+from typing import Callable, Iterator, List, Optional, Tuple, Union
 
 import pytest
 
 from sse_core import ChunkedDecoder, Comment, Event, SSEDecoder
-from sse_core._http11 import ResponseHead, ResponseHeadReader, header_value, response_body_framing
+from sse_core._http11 import RequestHead, ResponseHead, ResponseHeadReader, header_value, response_body_framing
+from sse_core.adapters import _streamer
 from sse_core.adapters.httpserver import read_body, send_event_stream
 from sse_core.errors import RemoteProtocolError
 
@@ -39,20 +42,30 @@ def serve(request) -> Callable:
 # --- the raw client --------------------------------------------------------
 
 
-def get(port: int, version: str = "1.1", headers: Tuple[str, ...] = (), rcvbuf: Optional[int] = None) -> "Client":
+def get(
+    port: int,
+    version: str = "1.1",
+    headers: Tuple[str, ...] = (),
+    rcvbuf: Optional[int] = None,
+    ssl_context: Optional[ssl.SSLContext] = None,
+) -> "Client":
     lines = [f"GET /events HTTP/{version}", "Host: 127.0.0.1", *headers, "", ""]
-    return Client(port, "\r\n".join(lines).encode("ascii"), rcvbuf)
+    return Client(port, "\r\n".join(lines).encode("ascii"), rcvbuf, ssl_context)
 
 
 class Client:
     """Sends one request by hand, then reads and decodes the response bit by bit."""
 
-    def __init__(self, port: int, request: bytes, rcvbuf: Optional[int] = None) -> None:
+    def __init__(
+        self, port: int, request: bytes, rcvbuf: Optional[int] = None, ssl_context: Optional[ssl.SSLContext] = None
+    ) -> None:
         self.sock = socket.socket()
         if rcvbuf is not None:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(TIMEOUT)
         self.sock.connect(("127.0.0.1", port))
+        if ssl_context is not None:
+            self.sock = ssl_context.wrap_socket(self.sock, server_hostname="127.0.0.1")
         self.eof = False
         self.send(request)
 
@@ -109,13 +122,14 @@ class Client:
         while not self.eof:
             self._body(self._recv())
 
-    def read_to_end(self) -> None:
-        """Read to the last chunk when chunked, else to EOF."""
+    def read_to_end(self, pause: float = 0.0) -> None:
+        """Read to the last chunk when chunked, else to EOF; sleep ``pause`` after each read."""
         self.read_head()
         while not (self.chunked.done if self.chunked else self.eof):
             data = self._recv()
             assert data or not self.chunked, "EOF before the last chunk"
             self._body(data)
+            time.sleep(pause)
 
 
 def stream_headers(head: ResponseHead) -> List[Tuple[str, str]]:
@@ -280,7 +294,8 @@ def test_disconnect_closes_source_quietly(serve, make_items, capfd):
     assert capfd.readouterr() == ("", "")
 
 
-def test_slow_reader_ends_within_send_timeout(serve, capfd):
+@pytest.mark.parametrize("heartbeat", [15.0, 0.05])
+def test_slow_reader_ends_within_send_timeout(serve, heartbeat, capfd):
     closed = threading.Event()
     big = "x" * (1 << 20)
 
@@ -291,7 +306,7 @@ def test_slow_reader_ends_within_send_timeout(serve, capfd):
         finally:
             closed.set()
 
-    with serve(source, send_timeout=0.5) as port:
+    with serve(source, send_timeout=0.5, heartbeat=heartbeat) as port:
         client = get(port, rcvbuf=4096)
         started = time.monotonic()
         assert closed.wait(3.0)
@@ -336,6 +351,155 @@ def test_bad_item_is_a_source_error():
         client.close()
     assert client.events() == [Event("a")] and not client.chunked.done
     assert len(errors) == 1 and "not int" in str(errors[0])
+
+
+# --- two writers: events from the source's thread, heartbeats from the caller's
+
+
+class Streaming:
+    """stream_events() in a thread, on the server side of one loopback connection."""
+
+    def __init__(self, client: Client, thread: threading.Thread, outcome: List[object]) -> None:
+        self.client = client
+        self.thread = thread
+        self.outcome = outcome  # what stream_events returned or raised
+
+
+@contextlib.contextmanager
+def streaming(
+    source, sndbuf: Optional[int] = None, rcvbuf: Optional[int] = None, tls=None, **options
+) -> Iterator[Streaming]:
+    """Connect a client to stream_events() on a server socket whose send buffer can be made small."""
+    options = {"response_version": "1.1", "keep_alive": True, "extra_headers": [], "heartbeat": 15.0,
+               "retry": None, "send_timeout": TIMEOUT, **options}  # fmt: skip
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(TIMEOUT)
+    outcome: List[object] = []
+
+    def serve_one() -> None:
+        try:
+            sock, _ = listener.accept()
+            with sock:
+                if sndbuf is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+                if tls is not None:
+                    sock.settimeout(TIMEOUT)  # the handshake's
+                    sock = tls[0].wrap_socket(sock, server_side=True)
+                head = RequestHead("GET", "/events", "1.1", [("host", "127.0.0.1")])
+                outcome.append(_streamer.stream_events(sock, head, b"", source, **options))
+        except Exception as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=serve_one)
+    thread.start()
+    client = None
+    try:
+        # No request: stream_events is given its head (and unread bytes would make close() reset the connection).
+        client = Client(listener.getsockname()[1], b"", rcvbuf, None if tls is None else tls[1])
+        yield Streaming(client, thread, outcome)
+    finally:
+        if client is not None:
+            client.close()
+        thread.join()
+        listener.close()
+
+
+@pytest.fixture
+def tls(certificate):
+    """(server context, client context) for the test certificate."""
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(*certificate)
+    return server_context, ssl.create_default_context(cafile=certificate[0])
+
+
+def racing_source(ctx):
+    # With small socket buffers and a slow client, each event takes several
+    # heartbeat intervals to write, and the pauses between events are about
+    # one interval long: heartbeats fall due while events are being written.
+    for n in range(4):
+        yield f"{n} " + "x" * (1 << 18)
+        ctx.wait(0.01 * (n % 3))
+
+
+@pytest.mark.parametrize("over", ["tcp", "tls"])
+def test_heartbeats_never_land_inside_an_event(over, request):
+    tls = request.getfixturevalue("tls") if over == "tls" else None
+    with streaming(racing_source, sndbuf=8192, rcvbuf=4096, tls=tls, heartbeat=0.01) as stream:
+        stream.client.read_to_end(pause=0.001)
+    assert stream.client.events() == [Event(f"{n} " + "x" * (1 << 18)) for n in range(4)]
+    assert set(stream.client.items) - set(stream.client.events()) == {Comment("ping")}
+    assert stream.outcome == [True]
+
+
+def test_failed_event_write_ends_the_stream_with_heartbeats_off():
+    closed = threading.Event()
+
+    def source(ctx):
+        try:
+            yield from ticking_source(ctx)
+        finally:
+            closed.set()
+
+    with streaming(source, heartbeat=None) as stream:
+        stream.client.read_items(1)
+        stream.client.close()
+        # Only a write of the source's thread can find the client gone this
+        # soon (the idle check comes after _IDLE_CHECK_INTERVAL), and then
+        # the calling thread must stop waiting too.
+        assert closed.wait(TIMEOUT)
+        stream.thread.join(TIMEOUT)
+        assert stream.outcome == [False]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_source_ended_by_a_base_exception_is_cut_short():
+    def source(ctx):
+        yield "a"
+        raise SystemExit  # not an Exception: the source's thread dies of it
+
+    with streaming(source) as stream:
+        stream.client.read_to_eof()
+    assert stream.client.events() == [Event("a")] and not stream.client.chunked.done
+    assert stream.outcome == [False]
+
+
+def test_vanished_tls_client_found_by_a_failed_heartbeat(tls):
+    closed = threading.Event()
+
+    def source(ctx):
+        try:
+            yield from idle_source(ctx)
+        finally:
+            closed.set()
+
+    with streaming(source, tls=tls, heartbeat=0.1) as stream:
+        stream.client.read_items(2)  # the event and a heartbeat
+        stream.client.close()
+        assert closed.wait(TIMEOUT)  # TLS sockets cannot be peeked at: a heartbeat write fails
+        stream.thread.join(TIMEOUT)
+        assert stream.outcome == [False]
+
+
+def test_idle_check_finds_a_vanished_client_with_heartbeats_off(serve, monkeypatch):
+    monkeypatch.setattr(_streamer, "_IDLE_CHECK_INTERVAL", 0.1)
+    closed = threading.Event()
+
+    def source(ctx):
+        try:
+            yield from idle_source(ctx)
+        finally:
+            closed.set()
+
+    with serve(source, heartbeat=None) as port:
+        client = get(port)
+        client.read_items(1)
+        client.sock.settimeout(0.35)  # a few idle checks
+        with pytest.raises(socket.timeout):
+            client.sock.recv(65536)  # no heartbeat among them
+        client.close()
+        assert closed.wait(TIMEOUT)
 
 
 # --- the raw adapter's own request handling --------------------------------

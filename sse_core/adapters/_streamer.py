@@ -1,23 +1,28 @@
 """The event-stream response both server adapters send: head, events, heartbeats, end.
 
 Theory of operation: the source runs in a producer thread, which encodes
-each item and puts it on a small queue; the calling thread is the writer.
-It waits on the queue no longer than the heartbeat interval, and whenever
-that wait runs out it looks at the socket for a client that has gone away
-before sending a heartbeat. The stream ends when the source is exhausted,
-when the source raises, or when the client is gone (EOF, reset, a failed
-write, or a write that took longer than ``send_timeout``). Then the writer
-tells the producer to stop (which also wakes a source waiting in
-``StreamContext.wait``), the producer closes the source's iterator so its
-``finally`` runs, and the writer joins the producer before returning.
+each item and writes it to the socket itself, so an event never waits for
+another thread to be scheduled. The calling thread looks after the idle
+stream: whenever nothing has been written for a heartbeat interval, it
+looks at the socket for a client that has gone away, then sends a
+heartbeat. Both threads write under one lock, so a heartbeat never lands
+inside an event, and the lock also covers the look at the socket (which
+changes its timeout). The stream ends when the source is exhausted, when
+the source raises, or when the client is gone (EOF, reset, a failed write
+in either thread, or a write that took longer than ``send_timeout``). A
+client found gone sets the stream's ``ended`` flag, which refuses every
+later write and wakes a source waiting in ``StreamContext.wait``; the
+producer then stops at its next item and closes the source's iterator so
+its ``finally`` runs. The calling thread waits on the producer thread
+itself, so it wakes as soon as the source finishes; only then does it send
+the last chunk, and it joins the producer before returning.
 """
 
 import email.utils
-import queue
 import socket
 import threading
 import time
-from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union, cast
+from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union, cast
 
 from .._http11 import RequestHead, encode_response_head, header_value, request_body_framing
 from ..chunked import ChunkedDecoder, encode_chunk, encode_last_chunk
@@ -33,10 +38,6 @@ except ImportError:  # a CPython built without OpenSSL
 __all__ = ["Item", "Source", "StreamContext", "stream_events", "read_request_body", "DEFAULT_MAX_BODY_SIZE"]
 
 Item = Union[Event, Dict[str, object], str]
-
-# A few encoded events may wait while a write is under way; more would only
-# hold memory for a client too slow to read them.
-_QUEUE_SIZE = 8
 
 # With heartbeats off, the socket is still checked this often, so a source
 # idling for a vanished client is closed eventually.
@@ -80,12 +81,6 @@ class StreamContext:
 
 
 Source = Callable[[StreamContext], Iterable[Item]]
-
-
-class _Finished(NamedTuple):
-    """The producer's last message: how the source ended."""
-
-    error: Optional[Exception]
 
 
 def read_request_body(
@@ -147,9 +142,10 @@ def stream_events(
     ``body`` is the request body, already read. The response is chunked
     when the request and ``response_version`` are both HTTP/1.1, else
     delimited by closing the connection. Returns True when the response was
-    sent whole and the connection may carry another request. An exception raised by the source (or an item it yields that
-    cannot be encoded) ends the stream without its last chunk, so the client
-    sees it truncated, and is raised here once the producer is joined.
+    sent whole and the connection may carry another request. An exception
+    raised by the source (or an item it yields that cannot be encoded) ends
+    the stream without its last chunk, so the client sees it truncated, and
+    is raised here once the producer is joined.
     """
     if any(value is not None and not value > 0 for value in (heartbeat, send_timeout)):
         raise LocalProtocolError("heartbeat and send_timeout must be positive or None")
@@ -180,47 +176,99 @@ def stream_events(
         return False
 
     ended = threading.Event()
-    items: "queue.Queue[Union[bytes, _Finished]]" = queue.Queue(_QUEUE_SIZE)
-    producer = threading.Thread(
-        target=_produce, args=(source, StreamContext(request_head, body, ended), items), name="sse_core source", daemon=True
-    )
+    connection = _Connection(sock, frame, send_timeout, ended)
+    producer = _Producer(source, StreamContext(request_head, body, ended), connection)
     producer.start()
-    finished = None
     complete = False
     try:
-        finished = _pump(sock, items, frame, heartbeat, send_timeout)
-        if finished is not None and finished.error is None:
+        _watch(connection, producer, heartbeat)
+        # The producer has finished, so the calling thread is the only writer left.
+        if producer.exhausted and not ended.is_set():
             complete = not chunked or _send(sock, encode_last_chunk(), send_timeout)
     finally:
         ended.set()
-        # Take what the producer still puts, so that it is never stuck on a
-        # full queue, until its last message says it has closed the source.
-        while finished is None:
-            item = items.get()
-            if isinstance(item, _Finished):
-                finished = item
         producer.join()
-    if finished.error is not None:
-        raise finished.error
+    if producer.error is not None:
+        raise producer.error
     return complete and keep_alive
 
 
-def _produce(source: Source, context: StreamContext, items: "queue.Queue[Union[bytes, _Finished]]") -> None:
-    error = None
-    try:
-        iterator = iter(source(context))
+class _Connection:
+    """The socket both threads write to, one whole write at a time."""
+
+    def __init__(
+        self, sock: socket.socket, frame: Callable[[bytes], bytes], send_timeout: Optional[float], ended: threading.Event
+    ) -> None:
+        self.sock = sock
+        self.frame = frame
+        self.send_timeout = send_timeout
+        self.ended = ended
+        self.lock = threading.Lock()
+        self.quiet_since = time.monotonic()  # the last write, or the last look at an idle client
+
+    def write(self, data: bytes) -> bool:
+        """Send ``data`` as one frame; False once the stream has ended (a failed write ends it)."""
+        data = self.frame(data)
+        with self.lock:
+            return self._write_locked(data)
+
+    def check_idle(self, heartbeat: Optional[float], interval: float) -> None:
+        """If nothing was written for ``interval``: end the stream if the client is gone, else send a heartbeat."""
+        with self.lock:
+            if self.ended.is_set() or time.monotonic() - self.quiet_since < interval:
+                return
+            if _client_gone(self.sock):
+                self.ended.set()
+            elif heartbeat is not None:
+                self._write_locked(self.frame(_HEARTBEAT))
+            else:
+                self.quiet_since = time.monotonic()
+
+    def _write_locked(self, data: bytes) -> bool:
+        if self.ended.is_set():
+            return False
+        if not _send(self.sock, data, self.send_timeout):
+            self.ended.set()
+            return False
+        self.quiet_since = time.monotonic()
+        return True
+
+
+class _Producer(threading.Thread):
+    """Runs the source and writes each item itself; notes whether the source ran out, or what it raised."""
+
+    def __init__(self, source: Source, context: StreamContext, connection: _Connection) -> None:
+        super().__init__(name="sse_core source", daemon=True)
+        self.source = source
+        self.context = context
+        self.connection = connection
+        self.exhausted = False
+        self.error: Optional[Exception] = None
+
+    def run(self) -> None:
         try:
-            for item in iterator:
-                if context.disconnected:
-                    break
-                items.put(_encode_item(item))
-        finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()
-    except Exception as exc:  # the writer raises it in the caller's thread
-        error = exc
-    items.put(_Finished(error))
+            iterator = iter(self.source(self.context))
+            try:
+                for item in iterator:
+                    if not self.connection.write(_encode_item(item)):
+                        return
+            finally:
+                close = getattr(iterator, "close", None)
+                if close is not None:
+                    close()
+            self.exhausted = True
+        except Exception as exc:  # stream_events raises it in the caller's thread
+            self.error = exc
+
+
+def _watch(connection: _Connection, producer: _Producer, heartbeat: Optional[float]) -> None:
+    """Look after an idle stream until the producer has finished or the stream has ended."""
+    interval = _IDLE_CHECK_INTERVAL if heartbeat is None else heartbeat
+    while not connection.ended.is_set():
+        producer.join(max(0.0, connection.quiet_since + interval - time.monotonic()))
+        if not producer.is_alive():
+            return
+        connection.check_idle(heartbeat, interval)
 
 
 def _encode_item(item: Item) -> bytes:
@@ -234,48 +282,6 @@ def _encode_item(item: Item) -> bytes:
     if isinstance(item, str):
         return encode(item)
     raise LocalProtocolError(f"a source must yield Event, dict or str, not {type(item).__name__}")
-
-
-def _pump(
-    sock: socket.socket,
-    items: "queue.Queue[Union[bytes, _Finished]]",
-    frame: Callable[[bytes], bytes],
-    heartbeat: Optional[float],
-    send_timeout: Optional[float],
-) -> Optional[_Finished]:
-    """Send events until the source finishes (return how) or the client is gone (None)."""
-    interval = _IDLE_CHECK_INTERVAL if heartbeat is None else heartbeat
-    last_sent = time.monotonic()
-    while True:
-        try:
-            item = items.get(timeout=max(0.0, last_sent + interval - time.monotonic()))
-        except queue.Empty:
-            if _client_gone(sock):
-                return None
-            if heartbeat is not None and not _send(sock, frame(_HEARTBEAT), send_timeout):
-                return None
-            last_sent = time.monotonic()
-            continue
-        if isinstance(item, _Finished):
-            return item
-        # What the source has queued meanwhile goes out in the same write:
-        # one system call, not one per event, when it outpaces the socket.
-        pending = [item]
-        finished = None
-        while finished is None:
-            try:
-                item = items.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(item, _Finished):
-                finished = item
-            else:
-                pending.append(item)
-        if not _send(sock, frame(b"".join(pending)), send_timeout):
-            return None
-        if finished is not None:
-            return finished
-        last_sent = time.monotonic()
 
 
 def _send(sock: socket.socket, data: bytes, send_timeout: Optional[float]) -> bool:
