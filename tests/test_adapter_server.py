@@ -276,8 +276,8 @@ def ticking_source(ctx):
         ctx.wait(0.1)
 
 
-@pytest.mark.parametrize("make_items", [idle_source, ticking_source])
-def test_disconnect_closes_source_quietly(serve, make_items, capfd):
+def watched(make_items) -> Tuple[Callable, threading.Event]:
+    """A source that yields what ``make_items`` does, and an Event set once it is closed."""
     closed = threading.Event()
 
     def source(ctx):
@@ -285,6 +285,13 @@ def test_disconnect_closes_source_quietly(serve, make_items, capfd):
             yield from make_items(ctx)
         finally:
             closed.set()
+
+    return source, closed
+
+
+@pytest.mark.parametrize("make_items", [idle_source, ticking_source])
+def test_disconnect_closes_source_quietly(serve, make_items, capfd):
+    source, closed = watched(make_items)
 
     with serve(source, heartbeat=0.2) as port:
         client = get(port)
@@ -434,13 +441,7 @@ def test_heartbeats_never_land_inside_an_event(over, request):
 
 
 def test_failed_event_write_ends_the_stream_with_heartbeats_off():
-    closed = threading.Event()
-
-    def source(ctx):
-        try:
-            yield from ticking_source(ctx)
-        finally:
-            closed.set()
+    source, closed = watched(ticking_source)
 
     with streaming(source, heartbeat=None) as stream:
         stream.client.read_items(1)
@@ -466,13 +467,7 @@ def test_source_ended_by_a_base_exception_is_cut_short():
 
 
 def test_vanished_tls_client_found_by_a_failed_heartbeat(tls):
-    closed = threading.Event()
-
-    def source(ctx):
-        try:
-            yield from idle_source(ctx)
-        finally:
-            closed.set()
+    source, closed = watched(idle_source)
 
     with streaming(source, tls=tls, heartbeat=0.1) as stream:
         stream.client.read_items(2)  # the event and a heartbeat
@@ -484,13 +479,7 @@ def test_vanished_tls_client_found_by_a_failed_heartbeat(tls):
 
 def test_idle_check_finds_a_vanished_client_with_heartbeats_off(serve, monkeypatch):
     monkeypatch.setattr(_streamer, "_IDLE_CHECK_INTERVAL", 0.1)
-    closed = threading.Event()
-
-    def source(ctx):
-        try:
-            yield from idle_source(ctx)
-        finally:
-            closed.set()
+    source, closed = watched(idle_source)
 
     with serve(source, heartbeat=None) as port:
         client = get(port)
