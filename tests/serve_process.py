@@ -9,7 +9,7 @@ import sys
 import threading
 from typing import Iterator
 
-__all__ = ["serve", "stdout_reads"]
+__all__ = ["serve", "stdout_reads", "default_sigint"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 30  # seconds to start, and to stop
@@ -23,8 +23,7 @@ def serve(*options: str) -> Iterator[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,
-        # A shell's background job ignores SIGINT, and a child would inherit that.
-        preexec_fn=_default_sigint if os.name == "posix" else None,
+        preexec_fn=default_sigint if os.name == "posix" else None,
     )
     watchdog = threading.Timer(TIMEOUT, process.kill)  # bounds the wait for the URL line
     watchdog.start()
@@ -48,7 +47,12 @@ def serve(*options: str) -> Iterator[str]:
             process.stderr.close()
 
 
-def _default_sigint() -> None:
+def default_sigint() -> None:
+    """A ``preexec_fn`` for a child that must act on Ctrl-C.
+
+    A shell's background job ignores SIGINT, a child inherits that, and a
+    Python started so never raises KeyboardInterrupt.
+    """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 

@@ -32,6 +32,7 @@ from .hostile_server import (
     sse_head,
     tls_server,
 )
+from .serve_process import default_sigint
 from .servers import http_server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -125,6 +126,7 @@ class Process:
             stderr=subprocess.PIPE,
             cwd=ROOT,
             env=ENV,
+            preexec_fn=default_sigint if os.name == "posix" else None,  # the Ctrl-C tests send SIGINT
         )
         self.stdout = Reader(self.proc.stdout)
 

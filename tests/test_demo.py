@@ -15,7 +15,7 @@ import pytest
 
 from sse_core.mock import reply_text, tokenize
 
-from .serve_process import stdout_reads
+from .serve_process import default_sigint, stdout_reads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 30  # seconds; a healthy run takes one or two
@@ -107,8 +107,7 @@ def test_serve_prints_its_url_answers_and_stops_cleanly_on_ctrl_c():
         stderr=subprocess.PIPE,
         cwd=ROOT,
         env=ENV,
-        # A shell's background job ignores SIGINT, and a child would inherit that.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=default_sigint,
     )
     try:
         url = process.stdout.readline().decode("ascii").strip()
