@@ -3,7 +3,6 @@
 import contextlib
 import http.server
 import socket
-import ssl
 import threading
 import time
 from typing import Iterator, List, Optional
@@ -70,10 +69,8 @@ def handler_server(handler_class) -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def raw_server(
-    source, errors: Optional[List[BaseException]] = None, ssl_context: Optional[ssl.SSLContext] = None, **options
-) -> Iterator[int]:
-    """Serve connections one at a time with serve_event_stream (over TLS with ``ssl_context``); collect what it raises; yield the port."""
+def raw_server(source, errors: Optional[List[BaseException]] = None, **options) -> Iterator[int]:
+    """Serve connections one at a time with serve_event_stream; collect what it raises; yield the port."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -87,9 +84,6 @@ def raw_server(
             except socket.timeout:
                 continue
             try:
-                if ssl_context is not None:
-                    conn.settimeout(5.0)  # the handshake's
-                    conn = ssl_context.wrap_socket(conn, server_side=True)
                 serve_event_stream(conn, source, **options)
             except Exception as exc:
                 (errors if errors is not None else []).append(exc)

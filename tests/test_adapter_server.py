@@ -42,15 +42,9 @@ def serve(request) -> Callable:
 # --- the raw client --------------------------------------------------------
 
 
-def get(
-    port: int,
-    version: str = "1.1",
-    headers: Tuple[str, ...] = (),
-    rcvbuf: Optional[int] = None,
-    ssl_context: Optional[ssl.SSLContext] = None,
-) -> "Client":
+def get(port: int, version: str = "1.1", headers: Tuple[str, ...] = (), rcvbuf: Optional[int] = None) -> "Client":
     lines = [f"GET /events HTTP/{version}", "Host: 127.0.0.1", *headers, "", ""]
-    return Client(port, "\r\n".join(lines).encode("ascii"), rcvbuf, ssl_context)
+    return Client(port, "\r\n".join(lines).encode("ascii"), rcvbuf)
 
 
 class Client:
