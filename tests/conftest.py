@@ -1,7 +1,8 @@
-"""Hypothesis profiles ("dev" by default, "ci" with more examples when CI is set) and a TLS certificate."""
+"""Hypothesis profiles ("dev" by default, "ci" with more examples when CI is set) and TLS fixtures."""
 
 import os
 import shutil
+import ssl
 import subprocess
 
 import pytest
@@ -38,3 +39,11 @@ def certificate(tmp_path_factory):
         timeout=30,
     )
     return str(cert), str(key)
+
+
+@pytest.fixture(scope="session")
+def tls_contexts(certificate):
+    """(server context with the test certificate, client context that trusts it)."""
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(*certificate)
+    return server_context, ssl.create_default_context(cafile=certificate[0])

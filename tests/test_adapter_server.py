@@ -407,14 +407,6 @@ def streaming(
         listener.close()
 
 
-@pytest.fixture
-def tls(certificate):
-    """(server context, client context) for the test certificate."""
-    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_context.load_cert_chain(*certificate)
-    return server_context, ssl.create_default_context(cafile=certificate[0])
-
-
 def racing_source(ctx):
     # With small socket buffers and a slow client, each event takes several
     # heartbeat intervals to write, and the pauses between events are about
@@ -426,7 +418,7 @@ def racing_source(ctx):
 
 @pytest.mark.parametrize("over", ["tcp", "tls"])
 def test_heartbeats_never_land_inside_an_event(over, request):
-    tls = request.getfixturevalue("tls") if over == "tls" else None
+    tls = request.getfixturevalue("tls_contexts") if over == "tls" else None
     with streaming(racing_source, sndbuf=8192, rcvbuf=4096, tls=tls, heartbeat=0.01) as stream:
         stream.client.read_to_end(pause=0.001)
     assert stream.client.events() == [Event(f"{n} " + "x" * (1 << 18)) for n in range(4)]
@@ -460,10 +452,10 @@ def test_source_ended_by_a_base_exception_is_cut_short():
     assert stream.outcome == [False]
 
 
-def test_vanished_tls_client_found_by_a_failed_heartbeat(tls):
+def test_vanished_tls_client_found_by_a_failed_heartbeat(tls_contexts):
     source, closed = watched(idle_source)
 
-    with streaming(source, tls=tls, heartbeat=0.1) as stream:
+    with streaming(source, tls=tls_contexts, heartbeat=0.1) as stream:
         stream.client.read_items(2)  # the event and a heartbeat
         stream.client.close()
         assert closed.wait(TIMEOUT)  # TLS sockets cannot be peeked at: a heartbeat write fails

@@ -13,7 +13,6 @@ import pty
 import re
 import select
 import socket
-import ssl
 import subprocess
 import sys
 
@@ -193,16 +192,8 @@ def test_progress_is_called_with_events_and_elapsed_time():
     assert [elapsed for _, elapsed in calls] == sorted(elapsed for _, elapsed in calls)
 
 
-@pytest.fixture(scope="module")
-def contexts(certificate):
-    """TLS contexts for a server with the test certificate and a client that trusts it."""
-    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_context.load_cert_chain(*certificate)
-    return server_context, ssl.create_default_context(cafile=certificate[0])
-
-
-def test_https_sees_the_same_bytes(contexts):
-    server_context, client_context = contexts
+def test_https_sees_the_same_bytes(tls_contexts):
+    server_context, client_context = tls_contexts
     with HostileServer(CASES["id with NUL"].script, ssl_context=server_context) as server:
         report = check(server.url(), duration=5.0, ssl_context=client_context)
     assert report.url.startswith("https://")
@@ -210,8 +201,8 @@ def test_https_sees_the_same_bytes(contexts):
     assert report.timing["events"] == 1
 
 
-def test_https_verifies_the_certificate(contexts):
-    server_context, _ = contexts
+def test_https_verifies_the_certificate(tls_contexts):
+    server_context, _ = tls_contexts
     with HostileServer(good_stream(b"data: one\n\n"), ssl_context=server_context) as server:
         with pytest.raises(CheckError, match="TLS with 127.0.0.1:.* failed: .*CERTIFICATE_VERIFY_FAILED"):
             check(server.url(), duration=5.0)
