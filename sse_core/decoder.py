@@ -1,8 +1,8 @@
-"""SSEDecoder: the WHATWG "Interpreting an event stream" algorithm, sans-IO."""
+"""SSEDecoder: the WHATWG "Parsing" and "Interpreting an event stream" algorithms, sans-IO."""
 
+import sys
 from typing import List, Optional, Union
 
-from ._lines import LineSplitter
 from .errors import LimitExceeded, LocalProtocolError, SSEError
 from .events import Comment, Event
 
@@ -80,7 +80,14 @@ class SSEDecoder:
         self.dispatch_unterminated = dispatch_unterminated
         self.last_event_id = last_event_id
         self.retry: Optional[int] = None
-        self._lines = LineSplitter(max_line_size)
+        self.max_line_size = max_line_size
+        # The bound as an int, one comparison per read: no line in memory
+        # can pass sys.maxsize.
+        self._line_limit = sys.maxsize if max_line_size is None else max_line_size
+        # The incomplete last line, as the pieces the reads brought, and
+        # their total size.
+        self._pieces: List[bytes] = []
+        self._pending_size = 0
         # Bytes at the very start of the stream, held while they may still
         # turn out to be a BOM split across reads; None once decided.
         self._head: Optional[bytes] = b""
@@ -91,9 +98,9 @@ class SSEDecoder:
         self._event_retry: Optional[int] = None
         self._error: Optional[SSEError] = None
         self._closed = False
-        # Whether feed() may take its fast path: the BOM question settled,
-        # no error, not closed.
-        self._ready = False
+        # False when feed() must call _start() first: at the start of the
+        # stream, after a read that ended in CR, after an error or close().
+        self._plain = False
 
     @property
     def unterminated(self) -> bool:
@@ -104,7 +111,7 @@ class SSEDecoder:
         them, so an adapter whose connection ends here reports truncation.
         """
         return bool(
-            self._lines.pending_size
+            self._pending_size
             or self._head
             or self._data
             or self._event_type
@@ -117,28 +124,47 @@ class SSEDecoder:
 
         An empty list means more bytes are needed.
         """
-        lines = self._lines
-        if self._ready and data and not (0x0A in data or 0x0D in data or lines._after_cr):
-            # A read that ends no line (most small reads, every read of a
-            # long line) only joins the pending pieces of LineSplitter, done
-            # here: a call less is a third of the time of such a read. The
-            # int needles: ``b"\n" in data`` first tries b"\n" as an int,
-            # and raising and clearing that TypeError costs ten times more.
-            size = lines._pending_size + len(data)
-            if size <= lines._limit:
-                lines._pieces.append(data)
-                lines._pending_size = size
-                return []
-        if self._error is not None:
-            raise self._error
-        if self._closed:
-            raise LocalProtocolError("feed() called after close()")
-        if self._head is not None:
-            data = self._strip_bom(data)
-        completed = lines.feed(data)
-        if not completed and lines.error is None:
-            return []  # the middle of a line
-        return self._interpret(completed)
+        if not self._plain:
+            data = self._start(data)
+        # Lines are split on bytes, before any decoding, so only CRLF, LF and
+        # a lone CR end them (never U+2028, U+0085 or the other breaks
+        # str.splitlines knows). Int needles: ``b"\n" in data`` first tries
+        # b"\n" as an int, and raising and clearing that TypeError makes it
+        # ten times slower.
+        if 0x0D in data:
+            # bytes.splitlines() ends lines at CRLF, LF and CR, nothing else,
+            # in one pass. It drops the end of the last line, so whether that
+            # line is complete is read off data.
+            lines = data.splitlines()
+            last = data[-1]
+            if last == 0x0D:
+                self._plain = False  # an LF next is part of this line end
+            tail = b"" if last == 0x0D or last == 0x0A else lines.pop()
+        elif 0x0A in data:
+            lines = data.split(b"\n")
+            tail = lines.pop()
+        else:
+            # No line end (most small reads, every read of a long line): the
+            # piece waits, and the pieces of a line are joined once, when it
+            # ends, so a long line in many reads costs linear time.
+            if data:
+                size = self._pending_size + len(data)
+                self._pieces.append(data)
+                self._pending_size = size
+                if size > self._line_limit:
+                    return self._interpret(self._cut_long_line([]))
+            return []
+        longest_possible = self._pending_size + len(data)
+        if self._pieces:
+            self._pieces.append(lines[0])
+            lines[0] = b"".join(self._pieces)
+            self._pieces = [tail] if tail else []
+        elif tail:
+            self._pieces.append(tail)
+        self._pending_size = len(tail)
+        if longest_possible > self._line_limit:
+            lines = self._cut_long_line(lines)
+        return self._interpret(lines)
 
     def close(self) -> List[Union[Event, Comment]]:
         """Mark the end of the stream.
@@ -151,23 +177,60 @@ class SSEDecoder:
         if self._closed:
             return []
         self._closed = True
-        self._ready = False
+        self._plain = False
         if not self.dispatch_unterminated:
             return []
-        lines = self._lines.feed(self._head or b"")
-        lines.append(self._lines.pop_pending())
-        if lines[-1]:
-            lines.append(b"")
-        return self._interpret(lines)
+        # What is held is one incomplete line: the pieces, or the start of a
+        # stream too short to tell whether it begins with a BOM.
+        line = self._head or b"".join(self._pieces)
+        self._pieces = []
+        self._pending_size = 0
+        return self._interpret([line, b""] if line else [b""])
 
-    def _strip_bom(self, data: bytes) -> bytes:
-        head = self._head + data  # type: ignore[operator]
+    def _start(self, data: bytes) -> bytes:
+        """Check that feed() may go on; return ``data`` as it is to be split.
+
+        That is without a BOM at the start of the stream (held back while the
+        reads so far could be the start of one), and without an LF that ends
+        the CRLF begun by a CR at the end of the last read.
+        """
+        if self._error is not None:
+            raise self._error
+        if self._closed:
+            raise LocalProtocolError("feed() called after close()")
+        if self._head is None:  # not the start: a CR ended the last read
+            if not data:
+                return data
+            self._plain = True
+            return data[1:] if data[0] == 0x0A else data
+        head = self._head + data
         if len(head) < len(_BOM) and _BOM.startswith(head):
             self._head = head
             return b""
         self._head = None
-        self._ready = True
+        self._plain = True
         return head[len(_BOM):] if head.startswith(_BOM) else head
+
+    def _cut_long_line(self, lines: List[bytes]) -> List[bytes]:
+        """Return the lines before the first one past ``max_line_size``.
+
+        The incomplete last line comes after ``lines``. When one is too
+        long, set the error and drop the incomplete line.
+        """
+        limit = self._line_limit
+        for index, line in enumerate(lines):
+            if len(line) > limit:
+                size = len(line)
+                lines = lines[:index]
+                break
+        else:
+            if self._pending_size <= limit:
+                return lines
+            size = self._pending_size
+        self._error = LimitExceeded("max_line_size", limit, size)
+        self._pieces = []
+        self._pending_size = 0
+        return lines
 
     def _interpret(self, lines: List[bytes]) -> List[Union[Event, Comment]]:
         output: List[Union[Event, Comment]] = []
@@ -213,7 +276,7 @@ class SSEDecoder:
                 value = line[6:] if len(line) < _VIEW_SIZE else memoryview(line)[6:]
             elif line.startswith(b"id: "):
                 # The next most common lines, split the same way.
-                if 0 not in line:  # an int needle is faster, see _lines
+                if 0 not in line:  # an int needle is faster, see feed()
                     id_buffer = line[4:].decode("utf-8", "replace")
                 continue
             elif line.startswith(b"event: "):
@@ -230,7 +293,7 @@ class SSEDecoder:
                     if name == b"event":
                         event_type = value.decode("utf-8", "replace")
                     elif name == b"id":
-                        if 0 not in value:  # an int needle is faster, see _lines
+                        if 0 not in value:  # an int needle is faster, see feed()
                             id_buffer = value.decode("utf-8", "replace")
                     elif name == b"retry":
                         # bytes.isdigit() is true for ASCII digits only.
@@ -253,10 +316,8 @@ class SSEDecoder:
         self._event_retry = event_retry
         self._id_buffer = id_buffer
         self.last_event_id = last_event_id
-        if self._error is None and self._lines.error is not None:
-            self._error = self._lines.error
         if self._error is not None:
-            self._ready = False
+            self._plain = False
             if not output:
                 raise self._error
         return output

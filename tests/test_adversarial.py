@@ -4,7 +4,7 @@ Each test feeds a hostile size in realistic reads (1460 bytes: one TCP
 segment on Ethernet) and checks the answer, and that the bound is enforced
 no later than the read that crosses it. Work is measured by counting, never
 by the clock: the pieces a long line is buffered in, the calls int() gets.
-A few tests read private state on purpose (``SSEDecoder._lines._pieces``,
+A few tests read private state on purpose (``SSEDecoder._pieces``,
 ``._data_size``, ``RequestHeadReader._buf``); rename them here when the
 decoders change.
 """
@@ -90,11 +90,11 @@ def test_8_mib_line_in_1460_byte_reads_is_decoded_and_joined_once():
         assert decoder.feed(read) == []
         # Each read is kept as one more piece and nothing is joined until the
         # line end arrives: the line is joined once, in linear time.
-        assert len(decoder._lines._pieces) == count  # private, read on purpose
-        assert decoder._lines.pending_size == count * SEGMENT
+        assert len(decoder._pieces) == count  # private, read on purpose
+        assert decoder._pending_size == count * SEGMENT
     events = decoder.feed(reads[-1])
     assert events == [sse_core.Event("x" * (LINE_SIZE - 6), "message", "", None)]
-    assert decoder._lines._pieces == [] and decoder._lines.pending_size == 0
+    assert decoder._pieces == [] and decoder._pending_size == 0
 
 
 def test_8_mib_line_at_exactly_max_line_size_is_accepted():
@@ -110,13 +110,13 @@ def test_8_mib_line_over_max_line_size_fails_at_the_read_that_crosses_it(bound):
     decoder = sse_core.SSEDecoder(max_line_size=bound)
 
     def within_bound() -> None:
-        assert decoder._lines.pending_size <= bound
+        assert decoder._pending_size <= bound
 
     index, error = feed_until_error(decoder.feed, segments(LONG_LINE + b"\n\n"), within_bound)
     assert index == crossing_read(bound)
     assert isinstance(error, LimitExceeded)
     assert (error.limit, error.maximum) == ("max_line_size", bound) and error.size > bound
-    assert decoder._lines.pending_size == 0  # the oversized line is dropped, not kept
+    assert decoder._pending_size == 0  # the oversized line is dropped, not kept
     with pytest.raises(LimitExceeded):
         decoder.feed(b"\n\n")
     with pytest.raises(LimitExceeded):

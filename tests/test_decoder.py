@@ -58,6 +58,31 @@ def test_mixed_lf_cr_lf_is_two_line_ends():
     assert datas(b"data: a\n\r\ndata: b\n\n") == ["a", "b"]
 
 
+def test_lf_crlf_and_lone_cr_in_one_read_all_end_lines():
+    assert datas(b"data: a\ndata: b\r\ndata: c\rdata: d\n\n") == ["a\nb\nc\nd"]
+
+
+def test_cr_at_read_end_then_cr_is_two_line_ends():
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\r") == []
+    assert decoder.feed(b"\rdata: b\n\n") == [Event("a"), Event("b")]
+
+
+@pytest.mark.parametrize("line_end", [b"\n", b"\r", b"\r\n"])
+def test_read_with_a_cr_keeps_its_incomplete_last_line(line_end):
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\rdata: b\ndata: c\r\ndata: de") == []
+    assert decoder.feed(b"f" + line_end * 2) == [Event("a\nb\nc\ndef")]
+
+
+@pytest.mark.parametrize("line_end", [b"\n", b"\r", b"\r\n"])
+def test_other_breaks_are_not_line_ends_in_a_read_with_a_cr(line_end):
+    # A read holding a CR is split by bytes.splitlines(), which must not
+    # know the breaks str.splitlines() does (VT, FF, FS, GS, RS, NEL).
+    text = "a\x0bb\x0cc\x1cd\x1de\x1ef\x85g\u2028h"
+    assert datas(b"data: x\r" + b"data: " + text.encode() + line_end * 2) == ["x\n" + text]
+
+
 def test_unicode_line_separators_are_data_not_line_ends():
     for char in ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c"]:
         assert datas(f"data: a{char}b\n\n".encode()) == [f"a{char}b"]
@@ -417,7 +442,7 @@ def test_limit_error_is_picklable_and_readable():
     assert (copy.limit, copy.maximum, copy.size) == ("max_line_size", 10, 11)
 
 
-# Reads that end no line: feed() only buffers them, without LineSplitter.feed
+# Reads that end no line: feed() only buffers them
 
 
 def test_read_without_line_end_after_a_read_ending_in_cr():
@@ -462,6 +487,31 @@ def test_read_without_line_end_passing_max_line_size_raises_and_keeps_raising():
     for piece in [b"5", b"\n\n"]:
         with pytest.raises(LimitExceeded):
             decoder.feed(piece)
+
+
+def test_long_line_in_one_byte_reads_is_kept_as_pieces_not_rejoined():
+    decoder = SSEDecoder()
+    for byte in b"data: " + b"x" * 1000:
+        assert decoder.feed(bytes([byte])) == []
+    # One piece per read, joined once at the end: linear, not quadratic.
+    assert len(decoder._pieces) == 1006  # private, read on purpose
+    assert decoder.feed(b"\n\n") == [Event("x" * 1000)]
+
+
+def test_line_joined_from_pieces_counts_its_earlier_pieces_against_the_limit():
+    decoder = SSEDecoder(max_line_size=10)
+    assert decoder.feed(b"data: ") == []
+    assert decoder.feed(b"0123\n\n") == [Event("0123")]
+    assert decoder.feed(b"data: 01") == []
+    with pytest.raises(LimitExceeded) as info:
+        decoder.feed(b"234\n")
+    assert (info.value.maximum, info.value.size) == (10, 11)
+
+
+@pytest.mark.parametrize("line_end", [b"\n", b"\r", b"\r\n"])
+def test_line_end_bytes_do_not_count_toward_max_line_size(line_end):
+    stream = b"data: 0123" + line_end + b"data: x" + line_end * 2
+    assert datas(stream, max_line_size=10) == ["0123\nx"]
 
 
 def test_read_without_line_end_after_a_deferred_fault_raises():

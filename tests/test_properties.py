@@ -110,7 +110,7 @@ def test_arbitrary_bytes_raise_only_sse_errors_and_stay_within_limits(reads, opt
             decoder.feed(data)
             # Private counters, read here only to prove the bound holds.
             if options["max_line_size"] is not None:
-                assert decoder._lines.pending_size <= options["max_line_size"]
+                assert decoder._pending_size <= options["max_line_size"]
             if options["max_event_size"] is not None:
                 assert decoder._data_size <= options["max_event_size"]
         decoder.close()

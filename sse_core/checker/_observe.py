@@ -1,20 +1,19 @@
 """Watch the de-chunked body: the events a client gets, and what the decoder hides.
 
 :class:`~sse_core.SSEDecoder` gives the events and comments, exactly as a
-client would. Beside it, :class:`~sse_core._lines.LineSplitter` gives the
-same lines once more, only to note at field level what the decoder
-silently ignores: unknown fields, an invalid ``retry``, an id with NUL,
-blocks without data, invalid UTF-8. Line endings are counted on the bytes
-themselves, with a CR at the end of one read carried to the next.
+client would. Each line it splits is also shown to the observer, only to
+note at field level what the decoder silently ignores: unknown fields, an
+invalid ``retry``, an id with NUL, blocks without data, invalid UTF-8. Line
+endings are counted on the bytes themselves, with a CR at the end of one
+read carried to the next.
 """
 
 from collections import Counter
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple, Union
 
-from .._lines import LineSplitter
-from ..decoder import DEFAULT_MAX_LINE_SIZE, SSEDecoder
+from ..decoder import SSEDecoder
 from ..errors import SSEError
-from ..events import Event
+from ..events import Comment, Event
 
 __all__ = ["TimedEvent", "StreamObserver"]
 
@@ -29,6 +28,23 @@ class TimedEvent(NamedTuple):
     at: float
     read: int
     event: Event
+
+
+class _LineTap(SSEDecoder):
+    """An SSEDecoder that shows each line to ``observe`` before it interprets it."""
+
+    def __init__(self, observe: Callable[[bytes], None]) -> None:
+        super().__init__(comments=True)
+        self._observe = observe
+
+    def _interpret(self, lines: List[bytes]) -> List[Union[Event, Comment]]:
+        for line in lines:
+            self._observe(line)
+        return super()._interpret(lines)
+
+    def pending_line(self) -> bytes:
+        """The incomplete last line, or the start of a stream too short to tell a BOM."""
+        return self._head or b"".join(self._pieces)
 
 
 class StreamObserver:
@@ -51,9 +67,8 @@ class StreamObserver:
         # Set by close(): what the stream ended inside of, if anything.
         self.unterminated: Optional[str] = None
         self.unterminated_data = False
-        self._decoder = SSEDecoder(comments=True)
-        self._lines = LineSplitter(DEFAULT_MAX_LINE_SIZE)
-        self._head: Optional[bytes] = b""  # held while it may be a split BOM
+        self._decoder = _LineTap(self._observe_line)
+        self._start = b""  # the first bytes, until there are enough to tell a BOM
         self._after_cr = False
         self._block_fields: List[str] = []
         self._block_has_data = False
@@ -66,6 +81,9 @@ class StreamObserver:
         if self.limit_error is not None or not data:
             return 0
         self._count_line_endings(data)
+        if len(self._start) < len(_BOM):
+            self._start += data[: len(_BOM)]
+            self.bom = self._start.startswith(_BOM)
         try:
             items = self._decoder.feed(data)
         except SSEError as exc:
@@ -82,9 +100,6 @@ class StreamObserver:
                 completed += 1
             else:
                 self.comment_times.append(at)
-        if self.limit_error is None:
-            for line in self._split(data):
-                self._observe_line(line)
         return completed
 
     def close(self) -> None:
@@ -97,7 +112,7 @@ class StreamObserver:
             self._after_cr = False
         if self.limit_error is not None:
             return
-        pending = self._lines.pop_pending() or self._head or b""
+        pending = self._decoder.pending_line()
         if pending:
             self.unterminated = f"a line without its line end: {_excerpt(pending)}"
             self.unterminated_data = True
@@ -123,20 +138,6 @@ class StreamObserver:
         counts["CRLF"] += crlf
         counts["CR"] += data.count(b"\r") - crlf
         counts["LF"] += data.count(b"\n") - crlf
-
-    def _split(self, data: bytes) -> List[bytes]:
-        if self._head is not None:
-            head = self._head + data
-            if len(head) < len(_BOM) and _BOM.startswith(head):
-                self._head = head
-                return []
-            self._head = None
-            self.bom = head.startswith(_BOM)
-            data = head[len(_BOM):] if self.bom else head
-        lines = self._lines.feed(data)
-        if self._lines.error is not None:
-            self.limit_error = str(self._lines.error)
-        return lines
 
     def _observe_line(self, line: bytes) -> None:
         if not line:
