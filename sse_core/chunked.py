@@ -184,6 +184,7 @@ class ChunkedDecoder:
         loop: the usual read holds many. A chunk cut short by the end of
         ``data``, or not followed by CRLF, is left to the _DATA state.
         """
+        view = memoryview(data)  # one view, sliced for each big chunk
         match = _PLAIN_SIZE_LINE.match(data, pos)
         while match is not None:
             digits = match[1]
@@ -195,7 +196,7 @@ class ChunkedDecoder:
                 return start
             # A big chunk is viewed, not copied: feed() joins the pieces,
             # and that one copy is enough.
-            pieces.append(data[start:stop] if stop - start < _VIEW_SIZE else memoryview(data)[start:stop])
+            pieces.append(data[start:stop] if stop - start < _VIEW_SIZE else view[start:stop])
             pos = stop + 2
             match = _PLAIN_SIZE_LINE.match(data, pos)
         return pos
