@@ -187,10 +187,10 @@ class ChunkedDecoder:
         view = memoryview(data)  # one view, sliced for each big chunk
         match = _PLAIN_SIZE_LINE.match(data, pos)
         while match is not None:
-            digits = match[1]
-            start = pos + len(digits) + 2
-            stop = start + int(digits, 16)
-            if not data.startswith(b"\r\n", stop):
+            start = match.end()
+            stop = start + int(match[1], 16)
+            # A slice compared is faster here than startswith(b"\r\n", stop).
+            if data[stop : stop + 2] != b"\r\n":
                 self._remaining = stop - start
                 self._state = _DATA
                 return start
