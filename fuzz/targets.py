@@ -130,8 +130,8 @@ _DecoderResult = Tuple[List[Union[sse_core.Event, sse_core.Comment]], str, Optio
 
 
 def _check_decoder_buffers(decoder: sse_core.SSEDecoder, max_line_size: int, max_event_size: int) -> None:
-    # Private state, read on purpose: the incomplete line held by the line
-    # splitter and the running size of the event's data buffer.
+    # Private state, read on purpose: the size of the incomplete line feed()
+    # holds and the running size of the event's data buffer.
     pending = decoder._pending_size
     assert pending <= max_line_size, f"buffered line of {pending} bytes"
     size = decoder._data_size
