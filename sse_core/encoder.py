@@ -31,13 +31,13 @@ def encode(
     ignore larger ones), a lone surrogate, or a call with nothing to send.
     """
     if (
-        type(data) is str
-        and "\n" not in data
-        and "\r" not in data
-        and event is None
+        event is None
         and id is None
         and retry is None
         and comment is None
+        and type(data) is str
+        and "\n" not in data
+        and "\r" not in data
     ):
         # The usual message, one line of data alone: one string, one encode.
         text = f"data: {data}\n\n"
@@ -55,11 +55,15 @@ def _message(
     parts: List[str] = []
     if comment is not None:
         parts.append(_lines(": ", comment, "comment"))
+    # Each field's rule tested in place; a call per field would cost more
+    # than the test.
     if event is not None:
-        parts.append("event: " + _single_line(event, "event") + "\n")
+        if not isinstance(event, str) or "\n" in event or "\r" in event:
+            raise _not_one_line(event, "event")
+        parts.append("event: " + event + "\n")
     if id is not None:
-        if "\0" in _single_line(id, "id"):
-            raise LocalProtocolError("id must not contain NUL (a client would ignore it)")
+        if not isinstance(id, str) or "\n" in id or "\r" in id or "\0" in id:
+            raise _not_one_line(id, "id")
         parts.append("id: " + id + "\n")
     if retry is not None:
         if type(retry) is not int or not 0 <= retry <= MAX_RETRY:
@@ -86,9 +90,10 @@ def _lines(prefix: str, text: str, name: str) -> str:
     return prefix + text.replace("\n", "\n" + prefix) + "\n"
 
 
-def _single_line(text: str, name: str) -> str:
+def _not_one_line(text: object, name: str) -> LocalProtocolError:
+    """The error for an ``event`` or ``id`` that a single field line cannot carry."""
     if not isinstance(text, str):
-        raise LocalProtocolError(f"{name} must be str, not {type(text).__name__}")
+        return LocalProtocolError(f"{name} must be str, not {type(text).__name__}")
     if "\r" in text or "\n" in text:
-        raise LocalProtocolError(f"{name} must not contain a line break: {text!r}")
-    return text
+        return LocalProtocolError(f"{name} must not contain a line break: {text!r}")
+    return LocalProtocolError(f"{name} must not contain NUL (a client would ignore it)")
