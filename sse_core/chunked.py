@@ -42,6 +42,8 @@ _SIZE_LINE = re.compile(rb"([0-9A-Fa-f]+)(?:" + _CHUNK_EXT + rb")*")
 _PLAIN_SIZE_LINE = re.compile(rb"([1-9A-Fa-f][0-9A-Fa-f]{0,%d})\r\n" % (_MAX_SIZE_DIGITS - 1))
 # The longest line it matches: a max_line_size below this turns it off.
 _PLAIN_SIZE_LINE_MAX = _MAX_SIZE_DIGITS + 2
+# The CRLF after chunk data and the plain size line of the next chunk.
+_CRLF_AND_PLAIN_SIZE_LINE = re.compile(b"\r\n" + _PLAIN_SIZE_LINE.pattern)
 
 # Chunk data at least this big, whole chunk or the part of one in a read, is
 # a memoryview until joined.
@@ -189,8 +191,9 @@ class ChunkedDecoder:
         while match is not None:
             start = match.end()
             stop = start + int(match[1], 16)
-            # A slice compared is faster here than startswith(b"\r\n", stop).
-            if data[stop : stop + 2] != b"\r\n":
+            # The data's CRLF and the next chunk's size line, in one step.
+            match = _CRLF_AND_PLAIN_SIZE_LINE.match(data, stop)
+            if match is None and data[stop : stop + 2] != b"\r\n":
                 self._remaining = stop - start
                 self._state = _DATA
                 return start
@@ -198,7 +201,6 @@ class ChunkedDecoder:
             # and that one copy is enough.
             pieces.append(data[start:stop] if stop - start < _VIEW_SIZE else view[start:stop])
             pos = stop + 2
-            match = _PLAIN_SIZE_LINE.match(data, pos)
         return pos
 
     def _read_line(
