@@ -191,7 +191,8 @@ class ChunkedDecoder:
         while match is not None:
             start = match.end()
             stop = start + int(match[1], 16)
-            # The data's CRLF and the next chunk's size line, in one step.
+            # The data's CRLF and the next chunk's size line, in one step;
+            # with no plain size line next, the CRLF alone ends the loop.
             match = _CRLF_AND_PLAIN_SIZE_LINE.match(data, stop)
             if match is None and data[stop : stop + 2] != b"\r\n":
                 self._remaining = stop - start
