@@ -80,7 +80,6 @@ class SSEDecoder:
         self.dispatch_unterminated = dispatch_unterminated
         self.last_event_id = last_event_id
         self.retry: Optional[int] = None
-        self.max_line_size = max_line_size
         # The bound as an int, one comparison per read: no line in memory
         # can pass sys.maxsize.
         self._line_limit = sys.maxsize if max_line_size is None else max_line_size
@@ -180,12 +179,14 @@ class SSEDecoder:
         self._plain = False
         if not self.dispatch_unterminated:
             return []
-        # What is held is one incomplete line: the pieces, or the start of a
-        # stream too short to tell whether it begins with a BOM.
-        line = self._head or b"".join(self._pieces)
+        line = self._pending_line()
         self._pieces = []
         self._pending_size = 0
         return self._interpret([line, b""] if line else [b""])
+
+    def _pending_line(self) -> bytes:
+        """The incomplete last line: its pieces, or the start of a stream too short to tell a BOM."""
+        return self._head or b"".join(self._pieces)
 
     def _start(self, data: bytes) -> bytes:
         """Check that feed() may go on; return ``data`` as it is to be split.

@@ -11,13 +11,12 @@ read carried to the next.
 from collections import Counter
 from typing import Callable, Dict, List, NamedTuple, Optional, Tuple, Union
 
-from ..decoder import SSEDecoder
+from ..decoder import _BOM, SSEDecoder
 from ..errors import SSEError
 from ..events import Comment, Event
 
 __all__ = ["TimedEvent", "StreamObserver"]
 
-_BOM = b"\xef\xbb\xbf"
 _KNOWN_FIELDS = (b"event", b"id", b"retry")
 _EXAMPLES = 3  # examples kept of each kind of oddity
 
@@ -42,10 +41,6 @@ class _LineTap(SSEDecoder):
             self._observe(line)
         return super()._interpret(lines)
 
-    def pending_line(self) -> bytes:
-        """The incomplete last line, or the start of a stream too short to tell a BOM."""
-        return self._head or b"".join(self._pieces)
-
 
 class StreamObserver:
     """Feed it each read of body bytes; it keeps the events and the field-level oddities."""
@@ -68,7 +63,7 @@ class StreamObserver:
         self.unterminated: Optional[str] = None
         self.unterminated_data = False
         self._decoder = _LineTap(self._observe_line)
-        self._start = b""  # the first bytes, until there are enough to tell a BOM
+        self._first_bytes = b""  # the first bytes, until there are enough to tell a BOM
         self._after_cr = False
         self._block_fields: List[str] = []
         self._block_has_data = False
@@ -81,9 +76,9 @@ class StreamObserver:
         if self.limit_error is not None or not data:
             return 0
         self._count_line_endings(data)
-        if len(self._start) < len(_BOM):
-            self._start += data[: len(_BOM)]
-            self.bom = self._start.startswith(_BOM)
+        if len(self._first_bytes) < len(_BOM):
+            self._first_bytes += data[: len(_BOM)]
+            self.bom = self._first_bytes.startswith(_BOM)
         try:
             items = self._decoder.feed(data)
         except SSEError as exc:
@@ -112,7 +107,7 @@ class StreamObserver:
             self._after_cr = False
         if self.limit_error is not None:
             return
-        pending = self._decoder.pending_line()
+        pending = self._decoder._pending_line()
         if pending:
             self.unterminated = f"a line without its line end: {_excerpt(pending)}"
             self.unterminated_data = True
