@@ -9,9 +9,11 @@ README's Benchmarks section instead of the text report.
 
 For each workload, each implementation's output is first compared with the
 expected output: a wrong one is reported as WRONG and not timed. The rest are
-timed with ``timeit.repeat``, keeping the minimum, and printed as ratios to
-sse_core: "floor 0.60x" means the floor takes 0.60 of sse_core's time. MB/s
-(10**6 input bytes per second) is there for orientation only.
+timed in turns, one repeat of each per round, keeping each one's fastest
+repeat, and printed as ratios to sse_core: "floor 0.60x" means the floor
+takes 0.60 of sse_core's time. MB/s (10**6 input bytes per second) is there
+for orientation only. Last comes the project's targets, judged on those
+ratios (targets.py).
 
 There are no speed assertions: the numbers depend on the machine and on what
 else it is running. Compare ratios from one run, not times across runs.
@@ -39,18 +41,18 @@ if sys.path[:1] != [ROOT]:
     sys.path.insert(0, ROOT)
 
 import sse_core  # noqa: E402
-from benchmarks import end_to_end, memory  # noqa: E402
+from benchmarks import end_to_end, memory, targets  # noqa: E402
 from benchmarks import peers as peers_module  # noqa: E402
 from benchmarks.tables import markdown_table, text_table  # noqa: E402
 from benchmarks.workloads import Workload, all_workloads  # noqa: E402
 
 # (seconds per timed repeat, repeats). On a shared machine, other work
 # slows some repeats, so many short repeats give a steadier minimum than a few
-# long ones. The quick run takes ~20 s in all, the full one ~1.5 min, on 2 cores.
+# long ones. The speed section takes ~1.5 min quick and ~7 min full, on 2 cores.
 QUICK = (0.1, 7)
 FULL = (0.25, 15)
 
-# A checking call slower than this is not repeated (see measure()).
+# A checking call slower than this is not repeated (see check()).
 SLOW_CALL = 2.0
 # --quick skips a long line when the peer's time on the shorter one, scaled
 # as if quadratic, says it would take longer than this: ssec, requests-sse
@@ -119,11 +121,11 @@ def minor_faults() -> Optional[int]:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def measure(name: str, function: Callable, workload: Workload, target: float, repeat: int) -> Result:
-    reads = workload.reads
+def check(name: str, function: Callable, workload: Workload, target: float) -> Result:
+    """Run ``function`` once and compare its output; size its timing loop if it is right."""
     try:
         start = time.perf_counter()
-        output = function(reads)
+        output = function(workload.reads)
         first = time.perf_counter() - start
     except Exception as exc:  # a peer's failure is a result to report, not a crash
         return Result(workload, name, "ERROR", f"{type(exc).__name__}: {exc}")
@@ -146,14 +148,31 @@ def measure(name: str, function: Callable, workload: Workload, target: float, re
     # The checking call, cold as it is, sizes the loop: enough calls per
     # repeat to fill the target time, so timer resolution never matters.
     result.number = max(1, int(target / max(first, 1e-6)))
-    result.repeat = repeat
-    before = minor_faults()
-    times = timeit.repeat(lambda: function(reads), number=result.number, repeat=repeat)
-    after = minor_faults()
-    result.seconds = min(times) / result.number
-    if before is not None and after is not None:
-        result.faults = (after - before) / (result.number * repeat)
     return result
+
+
+def time_in_turns(timed: List[Tuple[Result, Callable]], reads: List[bytes], repeat: int) -> None:
+    """Time each function in turn, ``repeat`` rounds, keeping each one's fastest repeat.
+
+    Taking turns, rather than all of one's repeats and then the next's,
+    makes a slow spell on the shared machine fall on every implementation
+    alike, and the minimum then compares like with like.
+    """
+    best = [float("inf")] * len(timed)
+    faults = [0] * len(timed)
+    for _ in range(repeat):
+        for index, (result, function) in enumerate(timed):
+            before = minor_faults()
+            seconds = timeit.timeit(lambda: function(reads), number=result.number)
+            after = minor_faults()
+            best[index] = min(best[index], seconds)
+            if before is not None and after is not None:
+                faults[index] += after - before
+    for (result, _), seconds, count in zip(timed, best, faults):
+        result.repeat = repeat
+        result.seconds = seconds / result.number
+        if resource is not None:
+            result.faults = count / (result.number * repeat)
 
 
 def format_time(seconds: float) -> str:
@@ -285,13 +304,26 @@ def machine() -> str:
     )
 
 
+def target_rows(
+    speed: Optional[Tuple[List[Workload], List[str], Dict[tuple, Result]]], memory_report: Optional[tuple]
+) -> List[List[str]]:
+    """The targets (targets.py) judged on the sections run: a header row, then one per check."""
+    rows = []
+    if speed is not None:
+        rows += targets.speed_rows(*speed)
+    if memory_report is not None:
+        rows += targets.memory_rows(memory_report[0], memory_report[1])
+    return [targets.HEADER] + rows if rows else []
+
+
 def markdown(
     mode: str,
     speed: Optional[Tuple[List[Workload], List[str], Dict[tuple, Result]]],
     memory_report: Optional[tuple],
     e2e_report: Optional[tuple],
+    judged: List[List[str]],
 ) -> str:
-    """The README's "Benchmarks" section body: date, machine, then each table run."""
+    """The README's "Benchmarks" section body: date, machine, each table run, then the targets."""
     parts = [
         f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} on {machine()}, sse_core "
         f"{sse_core.__version__}, with `python benchmarks/run.py{' --quick' if mode == 'quick' else ''} --markdown`"
@@ -325,6 +357,9 @@ def markdown(
         parts.append("**End to end over loopback**")
         parts.append(" ".join(end_to_end.legend(sizes)))
         parts.append(markdown_table(end_to_end.table(pairs), right=lambda i: i > 1))
+    if judged:
+        parts.append("**Targets**, judged on the ratios above (benchmarks/targets.py)")
+        parts.append(markdown_table(judged, right=lambda i: False))
     return "\n\n".join(parts)
 
 
@@ -351,6 +386,7 @@ def run_speed(
     results: Dict[tuple, Result] = {}
     for workload in workloads:
         progress(f"{workload.name} ...")
+        timed = []
         for entry, function in loaded:
             if entry.kind != workload.kind:
                 continue
@@ -362,8 +398,11 @@ def run_speed(
             elif estimate > QUICK_LONG_LINE_BUDGET:
                 result = Result(workload, entry.name, "n/a", f"skipped by --quick: it would take ~{estimate:.0f} s")
             else:
-                result = measure(entry.name, function, workload, target, repeat)
+                result = check(entry.name, function, workload, target)
+                if result.status == "ok" and result.seconds is None:
+                    timed.append((result, function))
             results[(workload.name, entry.name)] = result
+        time_in_turns(timed, workload.reads, repeat)
     names = []
     for entry, _ in loaded:
         if entry.name not in names and any(key[1] == entry.name for key in results):
@@ -468,9 +507,16 @@ def main(argv: Optional[List[str]] = None) -> int:
             "results": [pair.as_dict() for pair in pairs],
         }
 
+    judged = target_rows(speed, memory_report)
+    if judged and not args.markdown:
+        print()
+        print("Targets, judged on the ratios above (benchmarks/targets.py):")
+        print_table(judged, right=lambda i: False)
+    if judged:
+        document["targets"] = [dict(zip(judged[0], row)) for row in judged[1:]]
     say(f"\n({time.perf_counter() - started:.0f} s)")
     if args.markdown:
-        print(markdown(mode, speed, memory_report, e2e_report))
+        print(markdown(mode, speed, memory_report, e2e_report, judged))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump(document, file, indent=2)
