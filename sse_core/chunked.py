@@ -183,8 +183,9 @@ class ChunkedDecoder:
         """Take the chunks at ``pos`` that have a plain size line; return where they end.
 
         A chunk and its CRLF whole in ``data`` take one step each, in one
-        loop: the usual read holds many. A chunk cut short by the end of
-        ``data``, or not followed by CRLF, is left to the _DATA state.
+        loop: the usual read holds many. Of a chunk cut short by the end of
+        ``data``, the part here is taken and the _DATA state takes the rest;
+        a chunk not followed by CRLF is left to the _DATA state.
         """
         view = memoryview(data)  # one view, sliced for each big chunk
         match = _PLAIN_SIZE_LINE.match(data, pos)
@@ -195,9 +196,15 @@ class ChunkedDecoder:
             # with no plain size line next, the CRLF alone ends the loop.
             match = _CRLF_AND_PLAIN_SIZE_LINE.match(data, stop)
             if match is None and data[stop : stop + 2] != b"\r\n":
-                self._remaining = stop - start
                 self._state = _DATA
-                return start
+                end = len(data)
+                if stop <= end:  # not followed by CRLF, or not all of it here
+                    self._remaining = stop - start
+                    return start
+                # Cut short, as the last chunk of a read usually is.
+                pieces.append(data[start:] if end - start < _VIEW_SIZE else view[start:])
+                self._remaining = stop - end
+                return end
             # A big chunk is viewed, not copied: feed() joins the pieces,
             # and that one copy is enough.
             pieces.append(data[start:stop] if stop - start < _VIEW_SIZE else view[start:stop])
