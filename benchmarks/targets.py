@@ -47,10 +47,13 @@ def _ratio_row(target: str, results: Dict[tuple, Any], workload: str, peer: str,
 def speed_rows(workloads: Sequence[Any], names: Sequence[str], results: Dict[tuple, Any]) -> List[List[str]]:
     """One row per target and workload, from run.py's speed results."""
     rows = []
-    peers = [name for name in names if name not in (BASELINE, FLOOR)]
     sse = [w.name for w in workloads if w.kind == "sse"]
     for workload in sse:
-        timed = [(s, name) for name in peers for s in [_seconds(results, workload, name)] if s is not None]
+        timed = []  # (seconds, name) of each peer that got it right
+        for name in names:
+            seconds = _seconds(results, workload, name)
+            if name not in (BASELINE, FLOOR) and seconds is not None:
+                timed.append((seconds, name))
         if timed:
             rows.append(_ratio_row("2x the fastest correct peer", results, workload, min(timed)[1], 2.0))
         else:
@@ -58,12 +61,10 @@ def speed_rows(workloads: Sequence[Any], names: Sequence[str], results: Dict[tup
     for workload in sse:
         if workload.startswith("tokens/"):
             rows.append(_ratio_row("within 2x of the floor", results, workload, FLOOR, 0.5))
-    per_mib = [
-        _seconds(results, w.name, BASELINE) for w in workloads if w.kind == "sse" and w.name.startswith("line/")
-    ]
-    sizes = [w.size for w in workloads if w.kind == "sse" and w.name.startswith("line/")]
+    lines = [w for w in workloads if w.kind == "sse" and w.name.startswith("line/")]
+    per_mib = [_seconds(results, w.name, BASELINE) for w in lines]
     if per_mib and None not in per_mib:
-        times = [s * MIB / size for s, size in zip(per_mib, sizes)]  # type: ignore[operator]
+        times = [seconds * MIB / w.size for seconds, w in zip(per_mib, lines)]  # type: ignore[operator]
         spread = max(times) / min(times)
         measured = ", ".join(f"{t * 1e6:.0f}" for t in times) + f" us/MiB: {spread:.2f}x"
         rows.append(_row("time per MiB flat within 20%", "line/*", measured, spread <= 1.2))
