@@ -26,13 +26,12 @@ if __name__ == "__main__":  # "python benchmarks/memory.py": import the working 
 
 from benchmarks import peers as peer_helpers  # noqa: E402
 from benchmarks.tables import text_table  # noqa: E402
-from benchmarks.workloads import Expected, long_line_stream, token_stream  # noqa: E402
+from benchmarks.workloads import MIB, Expected, long_line_stream, token_stream  # noqa: E402
 
 __all__ = ["CyclicStream", "MemoryResult", "streams", "implementations", "measure", "run", "main"]
 
 READ_SIZE = 4096
 MB = 10**6
-MIB = 1 << 20
 
 Emit = Callable[[Expected], None]
 Parse = Callable[[Iterator[bytes], Emit], None]

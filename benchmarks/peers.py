@@ -26,7 +26,11 @@ from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tu
 
 from .workloads import Workload
 
-__all__ = ["Peer", "peer", "load", "load_btubbs_sseclient", "PEERS"]
+__all__ = ["Peer", "peer", "load", "load_btubbs_sseclient", "PEERS", "BASELINE", "FLOOR"]
+
+# The implementation every ratio is to, and the floor row, which no peer is.
+BASELINE = "sse_core"
+FLOOR = "floor"
 
 
 class Peer(NamedTuple):
@@ -72,7 +76,7 @@ def load() -> Tuple[List[Tuple[Peer, Callable]], Dict[str, str]]:
 # --- SSE decoders ------------------------------------------------------------
 
 
-@peer("sse_core")
+@peer(BASELINE)
 def sse_core_decoder() -> Callable:
     from sse_core import SSEDecoder
 
@@ -88,7 +92,7 @@ def sse_core_decoder() -> Callable:
     return decode
 
 
-@peer("floor", applies=lambda workload: workload.line_end is not None)
+@peer(FLOOR, applies=lambda workload: workload.line_end is not None)
 def floor() -> Callable:
     """What pure Python cannot beat by much, not a parser.
 
@@ -382,7 +386,7 @@ def ssec_peer() -> Callable:
 # --- chunked body decoders ---------------------------------------------------
 
 
-@peer("sse_core", kind="chunked")
+@peer(BASELINE, kind="chunked")
 def sse_core_chunked() -> Callable:
     from sse_core import ChunkedDecoder
 
@@ -484,7 +488,7 @@ def h11_chunked() -> Callable:
 # or end lines differently are all correct if a client gets the same events.
 
 
-@peer("sse_core", kind="encode")
+@peer(BASELINE, kind="encode")
 def sse_core_encoder() -> Callable:
     from sse_core import encode
 

@@ -44,7 +44,8 @@ import sse_core  # noqa: E402
 from benchmarks import end_to_end, memory, targets  # noqa: E402
 from benchmarks import peers as peers_module  # noqa: E402
 from benchmarks.tables import markdown_table, text_table  # noqa: E402
-from benchmarks.workloads import Workload, all_workloads  # noqa: E402
+from benchmarks.peers import BASELINE  # noqa: E402
+from benchmarks.workloads import LONG_LINE_PREFIX, MIB, Workload, all_workloads  # noqa: E402
 
 # (seconds per timed repeat, repeats). On a shared machine, other work
 # slows some repeats, so many short repeats give a steadier minimum than a few
@@ -59,9 +60,6 @@ SLOW_CALL = 2.0
 # and sseclient-py would spend over a minute on line/8MiB.
 QUICK_LONG_LINE_BUDGET = 2.0
 
-BASELINE = "sse_core"
-LONG_LINE_PREFIX = "line/"
-MIB = 1 << 20
 
 
 class Result:

@@ -7,11 +7,10 @@ whose implementations were not all measured is shown as not judged.
 
 from typing import Any, Dict, List, Optional, Sequence
 
-__all__ = ["speed_rows", "memory_rows", "HEADER"]
+from .peers import BASELINE, FLOOR
+from .workloads import LONG_LINE_PREFIX, MIB
 
-BASELINE = "sse_core"
-FLOOR = "floor"
-MIB = 1 << 20
+__all__ = ["speed_rows", "memory_rows", "HEADER"]
 
 HEADER = ["target", "workload", "measured", "met"]
 
@@ -61,13 +60,13 @@ def speed_rows(workloads: Sequence[Any], names: Sequence[str], results: Dict[tup
     for workload in sse:
         if workload.startswith("tokens/"):
             rows.append(_ratio_row("within 2x of the floor", results, workload, FLOOR, 0.5))
-    lines = [w for w in workloads if w.kind == "sse" and w.name.startswith("line/")]
+    lines = [w for w in workloads if w.kind == "sse" and w.name.startswith(LONG_LINE_PREFIX)]
     per_mib = [_seconds(results, w.name, BASELINE) for w in lines]
     if per_mib and None not in per_mib:
         times = [seconds * MIB / w.size for seconds, w in zip(per_mib, lines)]  # type: ignore[operator]
         spread = max(times) / min(times)
         measured = ", ".join(f"{t * 1e6:.0f}" for t in times) + f" us/MiB: {spread:.2f}x"
-        rows.append(_row("time per MiB flat within 20%", "line/*", measured, spread <= 1.2))
+        rows.append(_row("time per MiB flat within 20%", LONG_LINE_PREFIX + "*", measured, spread <= 1.2))
     for workload, least in (("chunked/16K", 1.0), ("chunked/1-10B", 1.5)):
         for peer in ("stdlib read1", "stdlib read"):
             rows.append(_ratio_row(f"{least:g}x http.client", results, workload, peer, least))

@@ -27,9 +27,13 @@ __all__ = [
     "encode_workloads",
     "all_workloads",
     "read_back",
+    "MIB",
+    "LONG_LINE_PREFIX",
 ]
 
 Expected = Tuple[str, str, str]  # (event, data, id)
+
+MIB = 1 << 20
 
 # About 1 MiB per stream: big enough that per-call setup is noise, small
 # enough that the slowest workload (1-64 B reads) stays well under a second
@@ -258,6 +262,7 @@ def _random_sizes(seed: int, smallest: int, largest: int) -> Iterable[int]:
 
 # The single-line workloads: time per MiB must stay flat from the first to the last.
 LONG_LINE_MIBS = (1, 2, 4, 8)
+LONG_LINE_PREFIX = "line/"
 
 
 def sse_workloads() -> List[Workload]:
@@ -284,7 +289,7 @@ def sse_workloads() -> List[Workload]:
     for seed, mebibytes in enumerate(LONG_LINE_MIBS, start=5):
         line, line_events = long_line_stream(seed, mebibytes << 20)
         workloads.append(
-            Workload(f"line/{mebibytes}MiB", "sse", f"one {mebibytes} MiB data line (base64) in 1460-byte reads",
+            Workload(f"{LONG_LINE_PREFIX}{mebibytes}MiB", "sse", f"one {mebibytes} MiB data line (base64) in 1460-byte reads",
                      fixed_reads(line, SEGMENT_SIZE), line_events, 1, b"\n")
         )
     return workloads
