@@ -24,7 +24,7 @@ import io
 import os
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
-from .workloads import Workload
+from .workloads import LONG_LINE_PREFIX, Workload
 
 __all__ = ["Peer", "peer", "load", "load_btubbs_sseclient", "PEERS", "BASELINE", "FLOOR"]
 
@@ -305,7 +305,7 @@ def load_btubbs_sseclient() -> Any:
 
 # Its buffer is rescanned and copied whole on every read: line/1MiB takes
 # ~2 s a call, so the longer lines (4 to 64 times that) are not run.
-@peer("sseclient", applies=lambda workload: not workload.name.startswith("line/") or workload.name == "line/1MiB")
+@peer("sseclient", applies=lambda workload: not workload.name.startswith(LONG_LINE_PREFIX) or workload.name == "line/1MiB")
 def sseclient_btubbs_peer() -> Callable:
     """btubbs/sseclient's SSEClient over a session whose response holds the reads.
 

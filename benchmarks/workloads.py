@@ -151,6 +151,39 @@ def token_stream(seed: int, total_size: int, pings: int = 0) -> Tuple[bytes, Lis
     return b"".join(parts), expected
 
 
+# --- big multi-line events ---------------------------------------------------
+
+_WORDS = tuple(token for token in _TOKENS if token != "\n")
+
+
+def multiline_stream(seed: int, total_size: int, event_size: int) -> Tuple[bytes, List[Expected]]:
+    """Events of at least ``event_size`` data bytes, as lines of 0-160 bytes.
+
+    A document streamed as one event: each line of text is its own ``data:``
+    field, some lines are empty and many start with a space (which a parser
+    must keep, after the one it strips).
+    """
+    rng = random.Random(seed)
+    parts = []
+    expected = []
+    total = 0
+    while total < total_size:
+        lines = []
+        size = 0
+        while size < event_size:
+            wanted = rng.randint(0, 160)
+            line = ""
+            while len(line.encode("utf-8")) < wanted:
+                line += rng.choice(_WORDS)
+            lines.append(line)
+            size += len(line.encode("utf-8")) + 1
+        block = b"".join(b"data: " + line.encode("utf-8") + b"\n" for line in lines) + b"\n"
+        parts.append(block)
+        expected.append(("message", "\n".join(lines), ""))
+        total += len(block)
+    return b"".join(parts), expected
+
+
 # --- field-rich streams: id, event, retry, comments, multi-line data ---------
 
 
@@ -268,6 +301,7 @@ LONG_LINE_PREFIX = "line/"
 def sse_workloads() -> List[Workload]:
     tokens, token_events = token_stream(1, STREAM_SIZE)
     heartbeats, heartbeat_events = token_stream(2, STREAM_SIZE, pings=8)
+    multiline, multiline_events = multiline_stream(15, STREAM_SIZE, 64 << 10)
     blocks, block_events = field_blocks(3, STREAM_SIZE)
     crlf = render_blocks(blocks, b"\r\n")
     cr = render_blocks(blocks, b"\r")
@@ -277,6 +311,8 @@ def sse_workloads() -> List[Workload]:
                  fixed_reads(tokens, 4096), token_events, len(token_events), b"\n"),
         Workload("tokens/1-64B", "sse", "the same events in reads of 1-64 bytes (seeded)",
                  random_reads(tokens, 7, 1, 64), token_events, len(token_events), b"\n"),
+        Workload("multiline/64K", "sse", "64 KiB events of 0-160 B data lines (some multi-byte UTF-8), 64 KiB reads",
+                 fixed_reads(multiline, SOCKET_READ_SIZE), multiline_events, len(multiline_events), b"\n"),
         Workload("heartbeats", "sse", "token events with 8 ': ping' blocks after each, 4 KiB reads",
                  fixed_reads(heartbeats, 4096), heartbeat_events, len(heartbeat_events), b"\n"),
         Workload("fields/CRLF", "sse", "CRLF; id, event, retry, comments, multi-line data; 4 KiB reads",

@@ -1,6 +1,7 @@
-"""The benchmarks' own helpers that decide what counts as right: the lazy
-stream behind the memory table, the end-to-end percentile and checker, and
-the judging of the targets. (No timing here: benchmarks are not tests.)"""
+"""The benchmarks' own helpers that decide what counts as right: a workload
+generator, the lazy stream behind the memory table, the end-to-end percentile
+and checker, and the judging of the targets. (No timing here: benchmarks are
+not tests.)"""
 
 from types import SimpleNamespace
 
@@ -9,6 +10,20 @@ import pytest
 from benchmarks.end_to_end import PADDING, check_events, percentile
 from benchmarks.memory import READ_SIZE, Checker, CyclicStream, MemoryResult, Mismatch
 from benchmarks.targets import memory_rows, speed_rows
+from benchmarks.workloads import multiline_stream
+from sse_core import SSEDecoder
+
+
+def test_multiline_events_are_what_their_stream_says():
+    stream, expected = multiline_stream(15, 200_000, 64 << 10)
+    decoder = SSEDecoder()
+    assert [(event.event, event.data, event.id) for event in decoder.feed(stream)] == expected
+    assert len(expected) == 3
+    for _, data, _ in expected:
+        lines = data.split("\n")
+        assert len(data.encode("utf-8")) + 1 >= 64 << 10 and len(lines) > 400
+        assert len(data.encode("utf-8")) > len(data)  # some multi-byte UTF-8
+        assert "" in lines and any(line.startswith(" ") for line in lines)
 
 
 def test_cyclic_stream_is_the_block_repeated_in_fixed_reads():
