@@ -157,7 +157,7 @@ _WORDS = tuple(token for token in _TOKENS if token != "\n")
 
 
 def multiline_stream(seed: int, total_size: int, event_size: int) -> Tuple[bytes, List[Expected]]:
-    """Events of at least ``event_size`` data bytes, as lines of 0-160 bytes.
+    """Events of at least ``event_size`` data bytes, in lines of about 0-160 bytes.
 
     A document streamed as one event: each line of text is its own ``data:``
     field, some lines are empty and many start with a space (which a parser
@@ -172,11 +172,13 @@ def multiline_stream(seed: int, total_size: int, event_size: int) -> Tuple[bytes
         size = 0
         while size < event_size:
             wanted = rng.randint(0, 160)
-            line = ""
-            while len(line.encode("utf-8")) < wanted:
-                line += rng.choice(_WORDS)
-            lines.append(line)
-            size += len(line.encode("utf-8")) + 1
+            words = []
+            length = 0
+            while length < wanted:
+                words.append(rng.choice(_WORDS))
+                length += len(words[-1].encode("utf-8"))
+            lines.append("".join(words))
+            size += length + 1
         block = b"".join(b"data: " + line.encode("utf-8") + b"\n" for line in lines) + b"\n"
         parts.append(block)
         expected.append(("message", "\n".join(lines), ""))
