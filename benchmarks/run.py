@@ -61,7 +61,6 @@ SLOW_CALL = 2.0
 QUICK_LONG_LINE_BUDGET = 2.0
 
 
-
 class Result:
     """One implementation on one workload."""
 
