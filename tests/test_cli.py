@@ -273,3 +273,23 @@ def test_non_ascii_text_round_trips():
     assert "h\u00e9llo \u20ac \u4e2d\u6587 \U0001f600".encode("utf-8") in parsed.stdout
     assert b"\\u" not in parsed.stdout
     assert json_lines(parsed.stdout) == [event(text, "\u00e9v", "\u2603")]
+
+
+# the package
+
+
+def test_import_sse_core_loads_no_command_line_or_adapter_module():
+    code = (
+        "import sys, sse_core\n"
+        "wings = [name for name in sys.modules if name.startswith(('sse_core.cli', 'sse_core.adapters',"
+        " 'sse_core.checker', 'sse_core.mock', 'sse_core.__main__'))]\n"
+        "assert not wings, wings\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, timeout=TIMEOUT, check=True)
+
+
+def test_main_is_importable_from_sse_core_main_for_the_console_script():
+    from sse_core.__main__ import main
+    from sse_core.cli import main as cli_main
+
+    assert main is cli_main

@@ -17,7 +17,7 @@ from typing import Callable, List, Tuple
 import pytest
 
 from sse_core import Event, SSEDecoder
-from sse_core.__main__ import _build_parser, main
+from sse_core.cli import _build_parser, main
 from sse_core.adapters.client import Timeouts
 
 from .hostile_server import (

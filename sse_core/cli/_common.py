@@ -5,8 +5,8 @@ import json
 import math
 from typing import Any, BinaryIO, Optional, Tuple
 
-from ._abnf import encode_field_line
-from .errors import LocalProtocolError
+from .._abnf import encode_field_line
+from ..errors import LocalProtocolError
 
 __all__ = [
     "UsageError",

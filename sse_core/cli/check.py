@@ -9,9 +9,9 @@ import argparse
 import sys
 from typing import BinaryIO, List, TextIO
 
-from ._cli import UsageError, header, read_json_body, seconds
-from .checker import DEFAULT_CONNECT_TIMEOUT, DEFAULT_DURATION, DEFAULT_IDLE_LIMIT, CheckError, Report, check
-from .errors import LocalProtocolError
+from ..checker import DEFAULT_CONNECT_TIMEOUT, DEFAULT_DURATION, DEFAULT_IDLE_LIMIT, CheckError, Report, check
+from ..errors import LocalProtocolError
+from ._common import UsageError, header, read_json_body, seconds
 
 __all__ = ["add_command"]
 

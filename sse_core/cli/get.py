@@ -13,8 +13,7 @@ import ssl
 import sys
 from typing import Any, BinaryIO, Callable, List, NamedTuple, NoReturn, Optional, Tuple
 
-from ._cli import UsageError, count_or_none, header, read_json_body, seconds_or_none
-from .adapters.client import (
+from ..adapters.client import (
     ContentTypeError,
     EndReason,
     EventSource,
@@ -23,10 +22,11 @@ from .adapters.client import (
     Timeouts,
     stream,
 )
-from .adapters.llm import InvalidJSON, ServerErrorEvent, TruncatedStream, delta_text, stream_json
-from .encoder import encode
-from .errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
-from .events import Event
+from ..adapters.llm import InvalidJSON, ServerErrorEvent, TruncatedStream, delta_text, stream_json
+from ..encoder import encode
+from ..errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
+from ..events import Event
+from ._common import UsageError, count_or_none, header, read_json_body, seconds_or_none
 
 __all__ = [
     "add_command",
@@ -166,7 +166,7 @@ def _get(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
         _report(_explain_response_error(exc))
         return EXIT_SERVER_ERROR
     except BrokenPipeError:
-        raise  # stdout is gone, not the server: __main__ handles it
+        raise  # stdout is gone, not the server: main() handles it
     except (OSError, RemoteProtocolError) as exc:
         _report(f"no response from {request.url}: {_explain_connection_error(exc)}")
         return EXIT_NO_RESPONSE
