@@ -254,6 +254,16 @@ def test_encode_bad_line_is_a_one_line_error_naming_the_line(bad_line):
     assert result.stdout == b"data: ok\n\n"
 
 
+@pytest.mark.parametrize(
+    "retry, shown",
+    [(b"-1", "not -1"), (b"1000000000000000000", "not 1000000000000000000"), (b"1" + b"0" * 30, "not an int of 100 bits")],
+)
+def test_encode_bad_retry_error_shows_the_value(retry, shown):
+    result = cli("encode", input=b'{"data": "x", "retry": ' + retry + b"}\n")
+    stderr = assert_one_line_error(result, "encode")
+    assert stderr.rstrip("\n").endswith(f"retry must be an int from 0 to 999999999999999999, {shown}")
+
+
 def test_encode_deeply_nested_json_is_a_one_line_error_not_a_traceback():
     # json.loads raises RecursionError, not ValueError, past ~1000 levels.
     result = cli("encode", input=b"[" * 100_000 + b"\n")
