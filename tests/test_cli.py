@@ -279,9 +279,9 @@ def test_non_ascii_text_round_trips():
     assert encoded.stdout == ("event: \u00e9v\nid: \u2603\ndata: " + text + "\n\n").encode("utf-8")
     parsed = cli("parse", input=encoded.stdout)
     assert parsed.returncode == 0, parsed.stderr
-    # Real characters on the wire, not \u escapes.
-    assert "h\u00e9llo \u20ac \u4e2d\u6587 \U0001f600".encode("utf-8") in parsed.stdout
-    assert b"\\u" not in parsed.stdout
+    # Real characters on the wire, not \u escapes, but for the C1 control.
+    assert "h\u00e9llo \u20ac \u4e2d\u6587 \U0001f600 \u2028".encode("utf-8") in parsed.stdout
+    assert parsed.stdout.count(b"\\u") == parsed.stdout.count(b"\\u0085") == 1
     assert json_lines(parsed.stdout) == [event(text, "\u00e9v", "\u2603")]
 
 

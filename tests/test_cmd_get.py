@@ -6,6 +6,7 @@ a timeout and killed in a ``finally``.
 
 import json
 import os
+import pickle
 import queue
 import signal
 import socket
@@ -18,7 +19,7 @@ import pytest
 
 from sse_core import Event, SSEDecoder
 from sse_core.cli import _build_parser, main
-from sse_core.adapters.client import Timeouts
+from sse_core.adapters.client import HTTPStatusError, Timeouts, stream
 
 from .hostile_server import (
     AWAIT_CLIENT_CLOSE,
@@ -456,6 +457,20 @@ def test_an_openai_style_error_body_is_one_readable_line_with_exit_1(capsysbinar
         "sse_core get: error: HTTP 401 Unauthorized: Incorrect API key provided"
         " (type: invalid_request_error, code: invalid_api_key)\n"
     )
+
+
+@TRANSPORTS
+def test_http_status_error_str_is_the_message_get_prints(capsysbinary, transport):
+    body = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}}
+    with HostileServer([error_response(401, "Unauthorized", json.dumps(body).encode())]) as server:
+        with pytest.raises(HTTPStatusError) as info:
+            stream("GET", server.url(), timeouts=Timeouts(connect=5, idle=5), transport=transport)
+        status, _, err = get(capsysbinary, "--transport", transport, server.url())
+    assert str(info.value) == (
+        "HTTP 401 Unauthorized: Incorrect API key provided (type: invalid_request_error, code: invalid_api_key)"
+    )
+    assert (status, err) == (1, f"sse_core get: error: {info.value}\n")
+    assert str(pickle.loads(pickle.dumps(info.value))) == str(info.value)
 
 
 def test_another_json_error_body_is_pretty_printed(capsysbinary):

@@ -6,12 +6,17 @@ event stream whose every ``data`` is one JSON object (a chunk), ended by
 :func:`~sse_core.adapters.client.stream` and yields the decoded objects;
 :func:`delta_text` picks the text out of a chat completion chunk.
 
-Everything that goes wrong is an :class:`~sse_core.SSEError`: the client's
-HTTPStatusError / ContentTypeError before the first event, then
-:class:`ServerErrorEvent` for an error reported inside the stream,
-:class:`InvalidJSON` for a data payload that is not JSON, and
-:class:`TruncatedStream` when the stream ends without ``[DONE]`` (raised
-after every object that did arrive has been yielded).
+Errors are the client's (:mod:`sse_core.adapters.client`): everything
+the server or the request gets wrong is an :class:`~sse_core.SSEError`,
+and OSError from the socket before the response head (a refused
+connection, a failed TLS verification, a connect timeout) passes through
+untouched. The SSEErrors are the client's HTTPStatusError /
+ContentTypeError before the first event (``str()`` includes the server's
+explanation), then :class:`ServerErrorEvent` for an error reported inside
+the stream, :class:`InvalidJSON` for a data payload that is not JSON, and
+:class:`TruncatedStream` when the stream ends without ``[DONE]``, however
+it broke off (raised after every object that did arrive has been yielded;
+``__cause__`` holds an OSError behind it).
 """
 
 import json as jsonlib
@@ -19,6 +24,7 @@ import ssl
 from typing import Any, Iterator, Mapping, Optional
 
 from ..errors import SSEError
+from ._explain import explain_error
 from ._request import Headers
 from ._response import EndReason
 from ._timeouts import Timeouts
@@ -130,16 +136,8 @@ def _decode(data: str, event: str) -> Any:
         payload = jsonlib.loads(data)
     except (ValueError, RecursionError):
         if event == "error":
-            raise ServerErrorEvent(f"error event: {data}", data, event) from None
+            raise ServerErrorEvent(f"error event: {explain_error(data)}", data, event) from None
         raise InvalidJSON(f"event data is not JSON: {data[:200]!r}", data) from None
     if event == "error" or (isinstance(payload, dict) and payload.get("error") is not None):
-        raise ServerErrorEvent(f"error event: {_error_message(payload)}", payload, event)
+        raise ServerErrorEvent(f"error event: {explain_error(payload)}", payload, event)
     return payload
-
-
-def _error_message(payload: Any) -> str:
-    """The readable part of an error payload such as ``{"error": {"message": ...}}``."""
-    error = payload.get("error", payload) if isinstance(payload, dict) else payload
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return error["message"]
-    return jsonlib.dumps(error, ensure_ascii=False)[:500]

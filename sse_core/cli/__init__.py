@@ -11,6 +11,7 @@ import os
 import sys
 from typing import List, Optional
 
+from .._controls import escape_controls
 from ..errors import SSEError
 from . import check, demo, encode, get, parse, serve
 from ._common import UsageError
@@ -25,7 +26,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         status = args.run(args, sys.stdin.buffer, sys.stdout.buffer)
     except (SSEError, UsageError) as exc:
-        print(f"sse_core {args.command}: error: {exc}", file=sys.stderr)
+        # One line, whatever the message carries (a server's text, a line of input).
+        print(f"sse_core {args.command}: error: {escape_controls(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

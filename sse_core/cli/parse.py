@@ -5,13 +5,12 @@ one line on stderr and exit status 1.
 """
 
 import argparse
-import json
 from typing import BinaryIO, Dict, List, Union
 
 from ..chunked import ChunkedDecoder
 from ..decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, SSEDecoder
 from ..events import Comment, Event
-from ._common import count_or_none
+from ._common import count_or_none, json_line
 
 __all__ = ["add_command"]
 
@@ -61,5 +60,5 @@ def _print_events(events: List[Union[Event, Comment]], stdout: BinaryIO) -> None
             obj: Dict[str, object] = {"event": item.event, "data": item.data, "id": item.id, "retry": item.retry}
         else:
             obj = {"comment": item.text}
-        stdout.write(json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n")
+        stdout.write(json_line(obj))
         stdout.flush()

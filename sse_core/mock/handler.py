@@ -13,6 +13,7 @@ import json
 import urllib.parse
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from .._controls import escape_controls
 from ..adapters.httpserver import Item, Source, StreamContext, read_body, send_event_stream
 from ..errors import LimitExceeded, RemoteProtocolError
 from .chat import (
@@ -64,7 +65,9 @@ class MockHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:
-        self.server.log(format % args, self.address_string())  # type: ignore[attr-defined]
+        # The request line is the client's: escape its controls (the standard
+        # library's log_message does too, from 3.12 on, and we replace it).
+        self.server.log(escape_controls(format % args), self.address_string())  # type: ignore[attr-defined]
 
     @property
     def _options(self) -> MockOptions:
