@@ -13,6 +13,7 @@ import threading
 import pytest
 
 from sse_core import encode, encode_chunk, encode_last_chunk
+from sse_core.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 10  # seconds; a healthy run takes a small fraction of this
@@ -299,7 +300,23 @@ def test_import_sse_core_loads_no_command_line_or_adapter_module():
 
 
 def test_main_is_importable_from_sse_core_main_for_the_console_script():
-    from sse_core.__main__ import main
-    from sse_core.cli import main as cli_main
+    from sse_core.__main__ import main as console_script
 
-    assert main is cli_main
+    assert console_script is main
+
+
+# usage
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["parse"], ["encode"], ["get", "http://h/"], ["check", "http://h/"], ["serve"], ["demo"]],
+    ids=lambda argv: argv[0],
+)
+def test_an_unknown_option_prints_the_commands_own_usage(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--bogus"])
+    assert info.value.code == 2
+    stderr = capsys.readouterr().err
+    assert stderr.startswith(f"usage: python -m sse_core {argv[0]} [-h]"), stderr
+    assert stderr.endswith(f"python -m sse_core {argv[0]}: error: unrecognized arguments: --bogus\n"), stderr

@@ -22,7 +22,11 @@ __all__ = ["main"]
 def main(argv: Optional[List[str]] = None) -> int:
     """Run ``python -m sse_core`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # parse_args() would blame the top-level parser and print its usage;
+        # the command's own usage is the one that helps.
+        args.usage_error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         status = args.run(args, sys.stdin.buffer, sys.stdout.buffer)
     except (SSEError, UsageError) as exc:
@@ -44,4 +48,6 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in (parse, encode, demo, serve, get, check):
         command.add_command(commands)
+    for subparser in commands.choices.values():
+        subparser.set_defaults(usage_error=subparser.error)
     return parser

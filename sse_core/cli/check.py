@@ -50,7 +50,7 @@ def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
         metavar="SECONDS",
         help="proxy idle limit to judge heartbeats against (default 60)",
     )
-    parser.set_defaults(run=_run, usage_error=parser.error)
+    parser.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:

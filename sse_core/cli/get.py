@@ -135,7 +135,7 @@ def add_command(commands: "argparse._SubParsersAction") -> None:
         help=f"seconds without a byte before giving up (0 or 'none': no bound; default {_DEFAULT_TIMEOUTS.idle:g})",
     )
     get.add_argument("--transport", choices=("socket", "http.client"), default="socket")
-    get.set_defaults(run=_run, usage_error=get.error)
+    get.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
