@@ -23,6 +23,7 @@ import json as jsonlib
 import ssl
 from typing import Any, Iterator, Mapping, Optional
 
+from ..decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 from ..errors import SSEError
 from ._explain import explain_error
 from ._request import Headers
@@ -87,12 +88,14 @@ def stream_json(
     timeouts: Timeouts = Timeouts(),
     transport: str = "socket",
     ssl_context: Optional[ssl.SSLContext] = None,
+    max_line_size: Optional[int] = DEFAULT_MAX_LINE_SIZE,
+    max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE,
 ) -> Iterator[Any]:
     """POST ``body`` with ``"stream": true`` to ``url``; yield each JSON object until ``[DONE]``.
 
     ``body`` is sent as JSON with ``stream`` set to true. ``headers`` (e.g.
-    ``Authorization``), ``timeouts``, ``transport`` and ``ssl_context`` are
-    those of :func:`~sse_core.adapters.client.stream`. The connection is
+    ``Authorization``), ``timeouts``, ``transport``, ``ssl_context`` and the
+    size limits are those of :func:`~sse_core.adapters.client.stream`. The connection is
     closed when the generator ends or is closed.
     """
     request_body = dict(body)
@@ -105,6 +108,8 @@ def stream_json(
         timeouts=timeouts,
         transport=transport,
         ssl_context=ssl_context,
+        max_line_size=max_line_size,
+        max_event_size=max_event_size,
     ) as response:
         for event in response:
             yield _decode(event.data, event.event)

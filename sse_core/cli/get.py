@@ -23,6 +23,7 @@ from ..adapters.client import (
     stream,
 )
 from ..adapters.llm import InvalidJSON, ServerErrorEvent, TruncatedStream, delta_text, stream_json
+from ..decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 from ..encoder import encode
 from ..errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
 from ..events import Event
@@ -134,6 +135,20 @@ def add_command(commands: "argparse._SubParsersAction") -> None:
         metavar="S",
         help=f"seconds without a byte before giving up (0 or 'none': no bound; default {_DEFAULT_TIMEOUTS.idle:g})",
     )
+    get.add_argument(
+        "--max-line-size",
+        type=count_or_none,
+        default=DEFAULT_MAX_LINE_SIZE,
+        metavar="BYTES",
+        help=f"longest line of the stream ('none': no bound; default {DEFAULT_MAX_LINE_SIZE >> 20} MiB)",
+    )
+    get.add_argument(
+        "--max-event-size",
+        type=count_or_none,
+        default=DEFAULT_MAX_EVENT_SIZE,
+        metavar="BYTES",
+        help=f"most data in one event ('none': no bound; default {DEFAULT_MAX_EVENT_SIZE >> 20} MiB)",
+    )
     get.add_argument("--transport", choices=("socket", "http.client"), default="socket")
     get.set_defaults(run=_run)
 
@@ -198,6 +213,8 @@ def _get_once(args: argparse.Namespace, request: _Request, timeouts: Timeouts, s
         timeouts=timeouts,
         transport=args.transport,
         done_marker=None,
+        max_line_size=args.max_line_size,
+        max_event_size=args.max_event_size,
     ) as response:
         if args.include:
             printer.head(response)
@@ -225,6 +242,8 @@ def _get_reconnecting(args: argparse.Namespace, request: _Request, timeouts: Tim
         last_event_id=args.last_event_id,
         max_reconnects=limit,
         done_marker=None,
+        max_line_size=args.max_line_size,
+        max_event_size=args.max_event_size,
     )
     with source:
         try:
@@ -257,6 +276,8 @@ def _get_text(args: argparse.Namespace, request: _Request, timeouts: Timeouts, s
         headers=request.headers,
         timeouts=timeouts,
         transport=args.transport,
+        max_line_size=args.max_line_size,
+        max_event_size=args.max_event_size,
     )
     printer = _TextPrinter(stdout)
     # closing(): a Ctrl-C between two chunks leaves the generator suspended
