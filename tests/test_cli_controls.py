@@ -211,7 +211,7 @@ def test_get_error_body_and_reason_reach_stderr_escaped(capsysbinary, content_ty
 
 def test_get_body_that_is_not_an_event_stream_reaches_stderr_escaped(capsysbinary):
     body = HOSTILE.encode("utf-8")
-    head = response_head(200, [("Content-Type", f"text/html\x9b"), ("Content-Length", str(len(body)))])
+    head = response_head(200, [("Content-Type", "text/html\x9b"), ("Content-Length", str(len(body)))])
     with HostileServer([head + body]) as server:
         status, _, err = run_get(capsysbinary, server.url())
     assert status == 1

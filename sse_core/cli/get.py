@@ -55,6 +55,8 @@ output (stdout, flushed per event):
   --json    one JSON object per line: {"event": ..., "data": ..., "id": ...}
   --openai  the text of choices[].delta.content, flushed per chunk, then a newline
   data: [DONE] is printed and ends the stream. Errors go to stderr.
+  Control characters from the server are shown as \\xNN (in JSON as \\u00NN);
+  the default and --openai text are escaped only when stdout is a terminal.
 
 exit status:
   0    the stream ended at an event boundary, at [DONE], or with HTTP 204
