@@ -6,6 +6,7 @@ mock server's request log): each C0 control (U+0000 to U+001F), DEL
 matters as much as C0: U+009B is a one-character CSI on many terminals,
 and U+009D starts an OSC. Text meant for people may keep its line feeds and
 tabs; everything else is escaped, CR included (it rewrites the line).
+Backslashes are left alone: the text is for reading, not for decoding back.
 
 JSON keeps its meaning instead: :func:`escape_controls_in_json` writes DEL
 and the C1 controls that ``json.dumps(..., ensure_ascii=False)`` leaves raw

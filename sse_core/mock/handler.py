@@ -65,8 +65,9 @@ class MockHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:
-        # The request line is the client's: escape its controls (the standard
-        # library's log_message does too, from 3.12 on, and we replace it).
+        # The request line is the client's: escape its controls, as the
+        # standard library's log_message (which this replaces) does since
+        # its late-2022 security releases.
         self.server.log(escape_controls(format % args), self.address_string())  # type: ignore[attr-defined]
 
     @property
