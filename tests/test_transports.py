@@ -171,3 +171,20 @@ def test_transfer_encoding_with_content_length_is_refused_before_the_body(transp
     head = response_head(200, [("Content-Type", "text/event-stream"), ("Transfer-Encoding", "chunked"), ("Content-Length", "5")])
     with pytest.raises(RemoteProtocolError, match="both Transfer-Encoding and Content-Length"):
         run(transport, [head, HOLD])
+
+
+def sse_length_head(length: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: " + length + b"\r\n\r\n"
+
+
+@pytest.mark.parametrize("length", [b"9223372036854775808", b"18446744073709551616", b"9" * 100])
+def test_content_length_of_2_63_or_more_is_refused_on_both(transport, length):
+    # Finding 1's hunt, for Content-Length: past 18 digits it never reaches
+    # a slice or a countdown, on either transport.
+    with pytest.raises(RemoteProtocolError, match="Content-Length too large"):
+        run(transport, [sse_length_head(length), b"data: a\n\n"])
+
+
+def test_content_length_of_18_digits_is_a_long_body(transport):
+    events, response, _ = run(transport, [sse_length_head(b"9" * 18), b"data: a\n\n"])
+    assert events == [Event("a")] and response.end_reason is EndReason.TRUNCATED
