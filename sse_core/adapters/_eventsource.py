@@ -17,11 +17,18 @@ from .._http11 import header_value
 from ..decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 from ..errors import RemoteProtocolError
 from ..events import Event
-from ._reconnect_policy import DEFAULT_MAX_BACKOFF, DEFAULT_RETRY, ReconnectPolicy, Verdict, attempt_request
+from ._reconnect_policy import (
+    DEFAULT_MAX_BACKOFF,
+    DEFAULT_RETRY,
+    ReconnectPolicy,
+    Verdict,
+    attempt_request,
+    ends_reconnection,
+)
 from ._redirect_policy import DEFAULT_MAX_REDIRECTS, Redirect, follow_redirect
 from ._request import Headers, build_request, header_list, origin
 from ._response import Response, fail, open_response
-from ._response_policy import DEFAULT_MAX_ERROR_BODY, NO_CONTENT, EndReason, check_response
+from ._response_policy import DEFAULT_MAX_ERROR_BODY, EndReason, check_response
 from ._timeouts import Timeouts
 
 __all__ = ["EventSource"]
@@ -179,7 +186,13 @@ class EventSource:
             )
             location = header_value(response.headers, "location")
             step = follow_redirect(
-                self.method, url, headers, response.status, location, redirects=redirects, max_redirects=self.max_redirects
+                self.method,
+                url,
+                headers,
+                response.status,
+                location,
+                redirects=redirects,
+                max_redirects=self.max_redirects,
             )
             if step is None:
                 break
@@ -190,7 +203,7 @@ class EventSource:
         refusal = check_response(response.status, response.reason, response.headers, reconnecting=True)
         if refusal is not None:
             fail(response, refusal, self.max_error_body)
-        if response.status == NO_CONTENT:
+        if ends_reconnection(response.status):
             response.close()
             return None
         return response

@@ -12,12 +12,13 @@ from typing import Any, List, Mapping, Optional, Tuple, Union
 
 from ..errors import LocalProtocolError
 from ._request import header_list
-from ._response_policy import EndReason
+from ._response_policy import NO_CONTENT, EndReason
 
 __all__ = [
     "ReconnectPolicy",
     "Verdict",
     "attempt_request",
+    "ends_reconnection",
     "last_event_id_header",
     "DEFAULT_RETRY",
     "DEFAULT_MAX_BACKOFF",
@@ -139,6 +140,11 @@ class ReconnectPolicy:
         self.last_event_id = last_event_id
         if retry is not None:
             self.retry = _clamp_retry(retry)
+
+
+def ends_reconnection(status: int) -> bool:
+    """Whether a final response with ``status`` stops an EventSource: 204, the server's "do not come back"."""
+    return status == NO_CONTENT
 
 
 def _clamp_retry(retry: int) -> int:
