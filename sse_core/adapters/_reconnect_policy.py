@@ -39,6 +39,8 @@ RETRY_CEILING = 10 * 60 * 1000
 # that fails at once would otherwise mean thousands of connections a second.
 BACKOFF_FLOOR = 0.1
 
+HeaderPairs = List[Tuple[str, str]]
+
 _OVERRIDES = ("headers", "json", "content")
 # Bytes a header value cannot carry: every control (tab too), and DEL.
 _CONTROLS = re.compile(rb"[\x00-\x1f\x7f]")
@@ -169,16 +171,13 @@ def last_event_id_header(last_event_id: str) -> Optional[str]:
     return value.decode("latin-1") or None
 
 
-Headers = List[Tuple[str, str]]
-
-
 def attempt_request(
-    headers: Headers,
+    headers: HeaderPairs,
     json: Any,
     content: Union[bytes, str, None],
     overrides: Optional[Mapping[str, Any]],
     last_event_id: str,
-) -> Tuple[Headers, Any, Union[bytes, str, None]]:
+) -> Tuple[HeaderPairs, Any, Union[bytes, str, None]]:
     """Return the (headers, json, content) of the next attempt.
 
     ``overrides`` is what the caller's ``request`` hook returned: its
@@ -198,6 +197,6 @@ def attempt_request(
     return headers, json, content
 
 
-def _merge(base: Headers, extra: Headers) -> Headers:
+def _merge(base: HeaderPairs, extra: HeaderPairs) -> HeaderPairs:
     replaced = {name.lower() for name, _ in extra}
     return [(name, value) for name, value in base if name.lower() not in replaced] + extra
