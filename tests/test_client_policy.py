@@ -29,6 +29,7 @@ from sse_core.adapters._response_policy import (
     Refusal,
     check_response,
 )
+from sse_core.adapters._timeouts import Deadline, Timeouts
 from sse_core.events import Event
 
 SSE = [("content-type", "text/event-stream; charset=utf-8")]
@@ -375,3 +376,31 @@ def test_finding5_a_redirect_to_another_origin_keeps_only_the_safe_headers(locat
 
 def test_the_safe_list_holds_no_credential():
     assert not {name.lower() for name, _ in SECRETS} & CROSS_ORIGIN_SAFE_HEADERS
+
+
+# --- Deadline: each read's timeout, and which bound set it (a fake clock) ------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_without_total_each_read_gets_the_idle_timeout():
+    deadline = Deadline(Timeouts(connect=2, idle=5, total=None), clock=FakeClock())
+    assert (deadline.connect_timeout(), deadline.read_timeout(), deadline.expired()) == (2, (5, False), False)
+
+
+def test_the_total_bound_sets_the_timeout_once_it_is_the_nearer():
+    clock = FakeClock()
+    deadline = Deadline(Timeouts(connect=2, idle=5, total=12), clock=clock)
+    assert deadline.read_timeout() == (5, False)
+    clock.now += 9
+    assert deadline.read_timeout() == (3, True)  # idle timeouts from here end as TOTAL_TIMEOUT
+    assert deadline.connect_timeout() == 2
+    clock.now += 3
+    assert deadline.expired()
+    assert deadline.read_timeout() == (1e-6, True)  # never 0, which would make the socket non-blocking
