@@ -5,6 +5,9 @@ and an asyncio client both follow; tests/test_adapter_client*.py check the
 drivers over loopback.
 """
 
+import ast
+import os
+
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -33,6 +36,21 @@ from sse_core.adapters._timeouts import Deadline, Timeouts
 from sse_core.events import Event
 
 SSE = [("content-type", "text/event-stream; charset=utf-8")]
+
+ADAPTERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sse_core", "adapters")
+POLICY_MODULES = ["_response_policy.py", "_reconnect_policy.py", "_redirect_policy.py", "_request.py"]
+IO_MODULES = {"asyncio", "http", "random", "select", "selectors", "socket", "ssl", "threading", "time"}
+
+
+@pytest.mark.parametrize("module", POLICY_MODULES)
+def test_the_policy_imports_no_io_clock_or_randomness(module):
+    with open(os.path.join(ADAPTERS, module), encoding="utf-8") as file:
+        tree = ast.parse(file.read())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0}
+    relative = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1}
+    assert not {name.split(".")[0] for name in imported if name} & IO_MODULES
+    assert relative <= {"_request", "_response_policy"}  # no driver, no transport
 
 
 # --- check_response: which responses carry events ------------------------------------
