@@ -79,8 +79,9 @@ class Response:
         return self._reader.retry
 
     def __iter__(self) -> Iterator[Event]:
-        while self._reader.end_reason is None:
-            yield from self._read_events()
+        reader = self._reader
+        while reader.end_reason is None:
+            yield from self._read_events(reader)
 
     def __enter__(self) -> "Response":
         return self
@@ -113,23 +114,23 @@ class Response:
         self.close()
         return b"".join(pieces)[:limit]
 
-    def _read_events(self) -> List[Event]:
-        """Do one read and report it to the reader; close if that ended the stream."""
-        reader = self._reader
-        events: List[Event] = []
+    def _read_events(self, reader: EventReader) -> List[Event]:
+        """Do one read and report it to ``reader``; close if that ended the stream."""
+        deadline = self._deadline
         with self._reading:
-            if self._deadline.expired():
+            if deadline.expired():
                 reader.timed_out(None, total=True)
+                events: List[Event] = []
             else:
-                timeout, total_bound = self._deadline.read_timeout()
+                timeout, total_bound = deadline.read_timeout()
                 try:
-                    data = self._transport.read(timeout)
+                    events = reader.receive(self._transport.read(timeout))
                 except socket.timeout as exc:
                     reader.timed_out(exc, total=total_bound)
+                    events = []
                 except (OSError, RemoteProtocolError) as exc:
                     reader.failed(exc)
-                else:
-                    events = reader.receive(data)
+                    events = []
             if reader.end_reason is not None:
                 self.close()
         return events

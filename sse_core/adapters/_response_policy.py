@@ -129,21 +129,23 @@ class EventReader:
             # An event still open at the end of the body was cut off.
             self._end(EndReason.TRUNCATED if self._decoder.unterminated else EndReason.CLOSED)
             return []
+        decoder = self._decoder
         events: List[Event] = []
         try:
-            events = self._decoder.feed(data)  # type: ignore[assignment]  # no comments asked for
+            events = decoder.feed(data)  # type: ignore[assignment]  # no comments asked for
             if events:
                 # The decoder returns the events before a fault and raises
                 # at the next call: make that call now, so the fault ends
                 # the stream at once whatever the next read brings.
-                self._decoder.feed(b"")
+                decoder.feed(b"")
         except LimitExceeded as exc:
             self._end(EndReason.LIMIT_EXCEEDED, exc)
-        if self._done_marker is not None:
-            for index, event in enumerate(events):
-                if event.data == self._done_marker:
+        marker = self._done_marker
+        if marker is not None:
+            for event in events:
+                if event.data == marker:
                     self._end(EndReason.DONE)  # it came before any fault in the same read
-                    return events[:index]
+                    return events[: events.index(event)]  # the first equal event is this one
         return events
 
     def timed_out(self, error: Optional[BaseException], *, total: bool) -> None:
