@@ -38,7 +38,7 @@ from sse_core.events import Event
 SSE = [("content-type", "text/event-stream; charset=utf-8")]
 
 ADAPTERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sse_core", "adapters")
-POLICY_MODULES = ["_response_policy.py", "_reconnect_policy.py", "_redirect_policy.py", "_request.py"]
+POLICY_MODULES = ["_response_policy.py", "_reconnect_policy.py", "_redirect_policy.py", "_request.py", "_explain.py"]
 IO_MODULES = {"asyncio", "http", "random", "select", "selectors", "socket", "ssl", "threading", "time"}
 
 
@@ -50,7 +50,7 @@ def test_the_policy_imports_no_io_clock_or_randomness(module):
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0}
     relative = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1}
     assert not {name.split(".")[0] for name in imported if name} & IO_MODULES
-    assert relative <= {"_request", "_response_policy"}  # no driver, no transport
+    assert relative <= {"_request", "_response_policy", "_explain"}  # no driver, no transport
 
 
 # --- check_response: which responses carry events ------------------------------------
