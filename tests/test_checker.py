@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from sse_core.checker import RULES, SEVERITIES, CheckError, Report, check
+from sse_core.checker import RULES, SEVERITIES, CheckError, Report, check, rules_markdown
 from sse_core.mock import MODEL_ID, MockServer
 from sse_core.testing.server import assert_conforms
 
@@ -56,8 +56,9 @@ def test_each_broken_server_triggers_its_rule(name):
 
 def test_every_rule_has_a_broken_server():
     assert {case.rule for case in CASES.values()} == set(RULES)
-    for rule, (severity, summary, spec) in RULES.items():
+    for rule, (severity, summary, spec, variants) in RULES.items():
         assert severity in SEVERITIES and summary.endswith(".") and spec, rule
+        assert all(part.split(":")[0] in SEVERITIES for part in variants.split("; ") if variants), rule
     for case in CASES.values():
         assert case.severity in SEVERITIES
 
@@ -364,11 +365,13 @@ def _closed_port() -> int:
     return port
 
 
-def test_the_readme_lists_every_rule():
+def test_the_readmes_rule_table_is_generated_from_the_rules():
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as file:
         readme = file.read()
-    for rule in RULES:
-        assert f"| `{rule}` |" in readme, rule
+    start = readme.index("| rule | severity | checks | spec |")
+    table = readme[start : readme.index("\n\n", start) + 1]
+    # To regenerate: python -c 'from sse_core.checker import rules_markdown; print(rules_markdown(), end="")'
+    assert table == rules_markdown()
 
 
 def test_events_before_a_chunk_framing_fault_are_seen():

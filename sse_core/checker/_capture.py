@@ -1,23 +1,36 @@
-"""Record one exchange as the wire shows it: the head, then each read of body bytes, timed.
+"""Run one exchange as the wire shows it: the head, then each read of body bytes, timed.
 
 The request goes out over a plain socket (``ssl`` for https), the head is
 parsed by ``_http11`` and a chunked body is de-chunked by
-:class:`~sse_core.ChunkedDecoder`, so what is recorded is exactly what the
-server sent. Times are seconds on the monotonic clock since the request
-was sent.
+:class:`~sse_core.ChunkedDecoder`, so what the caller sees is exactly what
+the server sent. Each read goes to the caller as it arrives and is not
+kept: a :class:`Capture` holds the head, counters and how the body ended,
+so its size does not grow with the stream. Times are seconds on the
+monotonic clock since the request was sent.
 """
 
 import socket
 import ssl
 import time
-from typing import Callable, List, NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 from .._http11 import ResponseHead, ResponseHeadReader, response_body_framing
 from ..adapters._request import Request
 from ..chunked import ChunkedDecoder
 from ..errors import RemoteProtocolError, SSEError
 
-__all__ = ["CheckError", "Read", "Capture", "capture", "COMPLETE", "CUT", "DURATION", "STOPPED", "BROKEN"]
+__all__ = [
+    "CheckError",
+    "Read",
+    "Capture",
+    "capture",
+    "COMPLETE",
+    "CUT",
+    "DURATION",
+    "STOPPED",
+    "BROKEN",
+    "INTERRUPTED",
+]
 
 _READ_SIZE = 65536
 
@@ -31,6 +44,11 @@ CUT = "cut"  # the framing broke or the connection closed too early
 DURATION = "duration"  # the check's duration ran out with the stream still open
 STOPPED = "stopped"  # the caller had seen enough
 BROKEN = "broken"  # the connection failed (a reset, a timeout of the system)
+INTERRUPTED = "interrupted"  # Ctrl-C while the body was being read
+
+# The start of a body other than a 200's is kept to show what the server
+# said: APIs explain a refusal in a few hundred bytes, often JSON.
+_MAX_ERROR_BODY = 8 * 1024
 
 
 class CheckError(SSEError):
@@ -52,7 +70,7 @@ class Read(NamedTuple):
 
 
 class Capture:
-    """What one exchange showed: the head, the timed reads and how it ended."""
+    """What one exchange showed: the head, counts of the reads, and how it ended."""
 
     def __init__(self, request: Request) -> None:
         self.request = request
@@ -62,16 +80,15 @@ class Capture:
         self.head_error: Optional[str] = None  # a malformed head or framing fields
         self.head_at: Optional[float] = None  # when the head was complete
         self.framing = "none"  # "chunked", "length", "close" or "none"
-        self.reads: List[Read] = []
+        self.read_count = 0  # reads that brought body bytes or framing
+        self.body_size = 0  # body bytes, de-chunked
+        self.error_body = b""  # the start of the body of a response other than 200
         self.body_error: Optional[str] = None  # what broke the framing
         self.end = COMPLETE
         self.elapsed = 0.0  # when reading stopped
 
-    @property
-    def body_size(self) -> int:
-        return sum(len(read.body) for read in self.reads)
 
-
+OnHead = Callable[[ResponseHead], None]
 OnRead = Callable[[Read], bool]
 OnTick = Callable[[float], None]
 
@@ -82,15 +99,19 @@ def capture(
     duration: float,
     connect_timeout: Optional[float],
     ssl_context: Optional[ssl.SSLContext] = None,
+    on_head: Optional[OnHead] = None,
     on_read: Optional[OnRead] = None,
     on_tick: Optional[OnTick] = None,
 ) -> Capture:
     """Send ``request``, read for up to ``duration`` seconds, return what was seen.
 
-    The body is read only for a 200 response. ``on_read`` gets each read as
-    it comes and returns True to stop reading; ``on_tick`` gets the elapsed
-    time while nothing arrives. Raises :class:`CheckError` when no response
-    head arrives (including within ``duration``).
+    ``on_head`` gets the head of a 200 response before its body;
+    ``on_read`` gets each read of its body as it comes and returns True to
+    stop reading; ``on_tick`` gets the elapsed time while nothing arrives.
+    Of any other response only the start of the body is kept, in
+    ``error_body``. Ctrl-C while the body is read ends it as
+    :data:`INTERRUPTED`. Raises :class:`CheckError` when no response head
+    arrives (including within ``duration``).
     """
     result = Capture(request)
     started = time.monotonic()
@@ -111,7 +132,7 @@ def capture(
             sock.sendall(request.head + request.body)
         except OSError as exc:
             raise CheckError(f"cannot send the request to {request.host}:{request.port}: {_describe(exc)}") from None
-        _Reader(sock, result, time.monotonic(), duration, on_read, on_tick).run()
+        _Reader(sock, result, time.monotonic(), duration, on_head, on_read, on_tick).run()
     finally:
         sock.close()
     return result
@@ -124,6 +145,7 @@ class _Reader:
         result: Capture,
         sent: float,
         duration: float,
+        on_head: Optional[OnHead],
         on_read: Optional[OnRead],
         on_tick: Optional[OnTick],
     ) -> None:
@@ -132,6 +154,7 @@ class _Reader:
         self.sent = sent
         self.deadline = sent + duration
         self.duration = duration
+        self.on_head = on_head
         self.on_read = on_read
         self.on_tick = on_tick
         self.waited_from = 0.0
@@ -159,14 +182,19 @@ class _Reader:
             leftover = self.read_head()
         except OSError as exc:
             raise CheckError(f"the connection failed before the response head: {_describe(exc)}") from None
-        if result.head is None or result.head.status != 200 or result.framing == "none":
+        if result.head is None or result.framing == "none":
             result.elapsed = self.now()
             return
+        if result.head.status == 200 and self.on_head is not None:
+            self.on_head(result.head)
         try:
             result.end = self.read_body(leftover)
         except OSError as exc:
             result.end = BROKEN
             result.body_error = f"the connection failed: {_describe(exc)}"
+        except KeyboardInterrupt:
+            # The caller reports what was seen so far.
+            result.end = INTERRUPTED
         result.elapsed = self.now()
 
     def read_head(self) -> bytes:
@@ -237,10 +265,14 @@ class _Reader:
         elif self.remaining is not None:
             data = data[: self.remaining]
             self.remaining -= len(data)
-        read = Read(waited_from, at, raw_size, data)
-        result.reads.append(read)
-        # The body bytes decoded before a framing fault are seen too.
-        stop = self.on_read is not None and self.on_read(read)
+        result.read_count += 1
+        result.body_size += len(data)
+        if result.head.status == 200:  # type: ignore[union-attr]
+            # The body bytes decoded before a framing fault are seen too.
+            stop = self.on_read is not None and self.on_read(Read(waited_from, at, raw_size, data))
+        else:
+            result.error_body += data[: _MAX_ERROR_BODY - len(result.error_body)]
+            stop = len(result.error_body) >= _MAX_ERROR_BODY
         if error is not None:
             result.body_error = error
             return CUT

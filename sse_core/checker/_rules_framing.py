@@ -26,6 +26,13 @@ def framing_findings(capture: Capture, seen: StreamObserver) -> List[Finding]:
         found.append(
             finding("framing.unknown-field", f"unknown field {name!r} ({_times(count)}), ignored by clients")
         )
+    if seen.other_unknown_fields:
+        found.append(
+            finding(
+                "framing.unknown-field",
+                f"{seen.other_unknown_fields} more line(s) with other unknown field names, ignored by clients",
+            )
+        )
     if seen.invalid_retry_count:
         found.append(
             finding(
