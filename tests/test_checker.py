@@ -449,12 +449,12 @@ def test_unknown_field_names_are_counted_in_bounded_memory():
 def test_gaps_between_events_are_exact_then_within_one_percent():
     watch = TimingWatch()
     for number in range(1, 11):
-        watch.on_read(Read(number - 0.5, float(number), 10, b"data: x\n\n"), 1)
+        watch.on_read(Read(number - 0.5, float(number), b"data: x\n\n"), 1)
     assert watch.gaps.median() == 1.0 and watch.gaps.count == 9
     at = 10.0
     for number in range(20000):
         at += 0.001 * (1 + number % 100)  # gaps of 1 to 100 ms, median 51 ms
-        watch.on_read(Read(at, at, 10, b"data: x\n\n"), 2)  # and a zero gap each
+        watch.on_read(Read(at, at, b"data: x\n\n"), 2)  # and a zero gap each
     # 40,009 gaps: 20,000 zeros, 20,000 of 1-100 ms, nine of 1 s; the middle one is about 1 ms.
     assert watch.gaps.count == 40009 and watch.gaps.largest == 1.0
     assert watch.gaps.median() == pytest.approx(0.001, rel=0.01)
@@ -506,7 +506,8 @@ def test_a_gzip_stream_flushed_per_event_arrives_event_by_event():
 
 
 def test_a_gzip_body_cut_short_is_a_compression_error():
-    steps = good_stream(gzip.compress(b"data: one\n\n" * 100)[:-4], headers=[*GOOD_HEADERS, ("Content-Encoding", "gzip")])
+    body = gzip.compress(b"data: one\n\n" * 100)[:-4]
+    steps = good_stream(body, headers=[*GOOD_HEADERS, ("Content-Encoding", "gzip")])
     with HostileServer(steps) as server:
         report = check(server.url(), duration=5.0)
     assert report.timing["events"] == 100
@@ -673,7 +674,8 @@ def test_ctrl_c_raises_check_interrupted_with_the_report_so_far():
         if events:
             raise KeyboardInterrupt
 
-    steps = [response_head(200, [*GOOD_HEADERS, ("Transfer-Encoding", "chunked")], "OK"), chunk(b"id: 1\ndata: one\n\n"), HOLD]
+    head = response_head(200, [*GOOD_HEADERS, ("Transfer-Encoding", "chunked")], "OK")
+    steps = [head, chunk(b"id: 1\ndata: one\n\n"), HOLD]
     with HostileServer(steps) as server:
         with pytest.raises(CheckInterrupted) as info:
             check(server.url(), duration=5.0, resume=True, progress=interrupt)
@@ -707,3 +709,26 @@ def test_cli_ctrl_c_prints_the_partial_report_and_exits_130():
     lines = stdout.decode().splitlines()
     assert "info timing.first-event: the first event came" in stdout.decode()
     assert lines[-1].startswith(f"GET {server.url()}: 200 OK;") and "1 event(s)" in lines[-1]
+
+
+# the core's response reader under capture (issue 15)
+
+
+def test_a_chunk_framing_fault_followed_by_silence_is_reported_at_once():
+    steps = [*good_stream()[:1], b"%x\r\ndata: one\n\n\r\nzz\r\n" % len(b"data: one\n\n"), HOLD]
+    with HostileServer(steps) as server:
+        report = check(server.url(), duration=5.0)
+    assert report.timing["events"] == 1 and report.timing["end"] == "cut"
+    assert report.timing["elapsed"] < 1.0
+    assert [item.rule for item in report.errors] == ["framing.chunked"]
+
+
+def test_interim_responses_are_skipped_and_a_flood_of_them_is_a_malformed_head():
+    interim = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n"
+    with HostileServer([interim, *good_stream(b"data: one\n\n")]) as server:
+        report = check(server.url(), duration=5.0)
+    assert report.status == 200 and report.timing["events"] == 1 and not report.errors
+    with HostileServer([interim * 51, HOLD]) as server:
+        report = check(server.url(), duration=5.0)
+    [(severity, message)] = findings_of(report, "http.head")
+    assert severity == "error" and "max_interim_responses" in message

@@ -216,7 +216,11 @@ def _resume(
 
 
 def _read_ids(
-    request: Request, keep: int, duration: float, connect_timeout: Optional[float], ssl_context: Optional[ssl.SSLContext]
+    request: Request,
+    keep: int,
+    duration: float,
+    connect_timeout: Optional[float],
+    ssl_context: Optional[ssl.SSLContext],
 ) -> Tuple[IdTrail, Optional[int]]:
     """The ids of one connection, dropped once it brought a few events with ids."""
     stream = _Stream(openai=False, keep_ids=keep)

@@ -189,7 +189,8 @@ def timing_findings(
 def _events(capture: Capture, seen: StreamObserver, watch: TimingWatch) -> List[Finding]:
     found = []
     if watch.first_event_at is not None:
-        found.append(finding("timing.first-event", f"the first event came {_seconds(watch.first_event_at)} after the request"))
+        came = _seconds(watch.first_event_at)
+        found.append(finding("timing.first-event", f"the first event came {came} after the request"))
     elif capture.end in (COMPLETE, CUT):
         found.append(finding("timing.first-event", "the stream ended without an event", WARNING))
     else:
