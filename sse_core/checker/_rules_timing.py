@@ -79,11 +79,14 @@ class _Quantiles:
         rank = self.count // 2
         if self._exact is not None:
             return sorted(self._exact)[rank]
+        value = 0.0
         for key in sorted(self._buckets):
-            if rank < self._buckets[key]:
-                return 0.0 if key < 0 else _SMALLEST_GAP * _BUCKET_RATIO ** (key + 0.5)
+            # A bucket's middle, on the log scale, for every value in it.
+            value = 0.0 if key < 0 else _SMALLEST_GAP * _BUCKET_RATIO ** (key + 0.5)
             rank -= self._buckets[key]
-        raise AssertionError("the bucket counts add up to count")
+            if rank < 0:
+                break
+        return value
 
     def _count(self, value: float, times: int) -> None:
         key = -1 if value < _SMALLEST_GAP else int(math.log(value / _SMALLEST_GAP, _BUCKET_RATIO))
