@@ -435,7 +435,7 @@ def test_check_memory_is_bounded_on_an_endless_line():
 def test_check_memory_is_bounded_on_tiny_events_as_fast_as_they_come():
     # Before: every event and read was kept, 37 MiB after 2 s.
     peak, report = _peak_memory_of_check(b"data: x\n\n" * 7000, duration=1.5)
-    assert report.timing["events"] > 50000
+    assert report.timing["events"] > 20000  # about 145,000 here: the stream went as fast as the checker read
     assert peak < 4 * MIB, peak
 
 
