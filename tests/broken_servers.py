@@ -6,6 +6,7 @@ the options ``check()`` runs with. Everything else in each response is
 right, so that the rule under test is what the case shows.
 """
 
+import gzip
 import json
 from typing import Any, Dict, List, NamedTuple, Sequence, Tuple
 
@@ -72,7 +73,11 @@ CASES: Dict[str, Case] = {
     "no no-transform": Case("header.cache-control", "warning", _with_headers(("Cache-Control", "no-cache"))),
     "no x-accel-buffering": Case("header.x-accel-buffering", "info", _with_headers(drop=["X-Accel-Buffering"])),
     "x-accel-buffering yes": Case("header.x-accel-buffering", "warning", _with_headers(("X-Accel-Buffering", "yes"))),
-    "gzip": Case("header.content-encoding", "warning", _with_headers(("Content-Encoding", "gzip"))),
+    "gzip": Case(
+        "header.content-encoding",
+        "warning",
+        good_stream(gzip.compress(_EVENTS), headers=[*GOOD_HEADERS, ("Content-Encoding", "gzip")]),
+    ),
     "content-length": Case(
         "header.content-length",
         "warning",
@@ -116,6 +121,11 @@ CASES: Dict[str, Case] = {
         "framing.limit",
         "error",
         [response_head(200, [*GOOD_HEADERS, ("Connection", "close")], "OK"), b"data: " + b"x" * (16 * 1024 * 1024 + 1)],
+    ),
+    "gzip cut short": Case(
+        "framing.compression",
+        "error",
+        good_stream(gzip.compress(_EVENTS)[:-4], headers=[*GOOD_HEADERS, ("Content-Encoding", "gzip")]),
     ),
     "CR line ends": Case("framing.line-endings", "info", good_stream(b"data: one\r\rdata: two\r\r")),
     # A CRLF split across two chunks (two reads) is one CRLF, not a CR and an LF.

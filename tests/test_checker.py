@@ -7,27 +7,37 @@ thresholds of a second or less, so a loaded machine cannot flip them: a
 late reader only makes silences look shorter, never longer.
 """
 
+import gzip
 import json
 import os
 import pty
 import re
 import select
+import signal
 import socket
 import subprocess
 import sys
+import tracemalloc
+import zlib
 
 import pytest
 
-from sse_core.checker import RULES, SEVERITIES, CheckError, Report, check
+from sse_core.checker import RULES, SEVERITIES, CheckError, CheckInterrupted, Report, check, rules_markdown
+from sse_core.checker._capture import Read
+from sse_core.checker._coding import ContentDecoder
+from sse_core.checker._observe import StreamObserver
+from sse_core.checker._rules_timing import TimingWatch
+from sse_core.decoder import DEFAULT_MAX_LINE_SIZE
 from sse_core.mock import MODEL_ID, MockServer
 from sse_core.testing.server import assert_conforms
 
-from .broken_servers import CASES, good_stream, ids_script
-from .hostile_server import HostileServer
+from .broken_servers import CASES, GOOD_HEADERS, good_stream, ids_script
+from .hostile_server import HOLD, LAST_CHUNK, HostileServer, Pause, chunk, response_head
 from .servers import http_server, raw_server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 30  # seconds for a CLI run; a healthy one takes a fraction
+MIB = 1024 * 1024
 
 
 def findings_of(report: Report, rule: str):
@@ -56,8 +66,9 @@ def test_each_broken_server_triggers_its_rule(name):
 
 def test_every_rule_has_a_broken_server():
     assert {case.rule for case in CASES.values()} == set(RULES)
-    for rule, (severity, summary, spec) in RULES.items():
+    for rule, (severity, summary, spec, variants) in RULES.items():
         assert severity in SEVERITIES and summary.endswith(".") and spec, rule
+        assert all(part.split(":")[0] in SEVERITIES for part in variants.split("; ") if variants), rule
     for case in CASES.values():
         assert case.severity in SEVERITIES
 
@@ -364,11 +375,13 @@ def _closed_port() -> int:
     return port
 
 
-def test_the_readme_lists_every_rule():
+def test_the_readmes_rule_table_is_generated_from_the_rules():
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as file:
         readme = file.read()
-    for rule in RULES:
-        assert f"| `{rule}` |" in readme, rule
+    start = readme.index("| rule | severity | checks | spec |")
+    table = readme[start : readme.index("\n\n", start) + 1]
+    # To regenerate: python -c 'from sse_core.checker import rules_markdown; print(rules_markdown(), end="")'
+    assert table == rules_markdown()
 
 
 def test_events_before_a_chunk_framing_fault_are_seen():
@@ -377,3 +390,345 @@ def test_events_before_a_chunk_framing_fault_are_seen():
         report = check(server.url(), duration=5.0)
     assert report.timing["events"] == 1
     assert [item.rule for item in report.errors] == ["framing.chunked"]
+
+
+# bounded memory (issue 19): the checker keeps counters and samples, never the stream
+
+_FAST_HEAD = response_head(
+    200,
+    [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache, no-transform"), ("X-Accel-Buffering", "no")],
+    "OK",
+)
+
+
+def _endless(block):
+    """A close-delimited stream of ``block`` sent as fast as the client reads, until it leaves."""
+
+    def script(request, index):
+        yield _FAST_HEAD
+        while True:
+            yield block
+
+    return script
+
+
+def _peak_memory_of_check(block, duration):
+    with HostileServer(_endless(block)) as server:
+        tracemalloc.start()
+        try:
+            report = check(server.url(), duration=duration)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    return peak, report
+
+
+def test_check_memory_is_bounded_on_an_endless_line():
+    # Before: every read was kept, 565 MiB after 2 s; now the decoder's
+    # 16 MiB line bound and small change.
+    peak, report = _peak_memory_of_check(b"x" * 65536, duration=1.5)
+    assert report.timing["body_bytes"] > 2 * DEFAULT_MAX_LINE_SIZE  # the line bound was passed
+    assert [item.rule for item in report.errors] == ["framing.limit"]
+    assert peak < DEFAULT_MAX_LINE_SIZE + 4 * MIB, peak
+
+
+def test_check_memory_is_bounded_on_tiny_events_as_fast_as_they_come():
+    # Before: every event and read was kept, 37 MiB after 2 s.
+    peak, report = _peak_memory_of_check(b"data: x\n\n" * 7000, duration=1.5)
+    assert report.timing["events"] > 20000  # about 145,000 here: the stream went as fast as the checker read
+    assert peak < 4 * MIB, peak
+
+
+def test_unknown_field_names_are_counted_in_bounded_memory():
+    seen = StreamObserver()
+    seen.feed(b"".join(b"f%d: x\n" % number for number in range(1000)) + b"n" * 100 + b": y\n")
+    assert len(seen.unknown_fields) == 20 and seen.other_unknown_fields == 981
+    assert seen.unknown_fields["f0"] == 1
+
+
+def test_gaps_between_events_are_exact_then_within_one_percent():
+    watch = TimingWatch()
+    for number in range(1, 11):
+        watch.on_read(Read(number - 0.5, float(number), b"data: x\n\n"), 1)
+    assert watch.gaps.median() == 1.0 and watch.gaps.count == 9
+    at = 10.0
+    for number in range(20000):
+        at += 0.001 * (1 + number % 100)  # gaps of 1 to 100 ms, median 51 ms
+        watch.on_read(Read(at, at, b"data: x\n\n"), 2)  # and a zero gap each
+    # 40,009 gaps: 20,000 zeros, 20,000 of 1-100 ms, nine of 1 s; the middle one is about 1 ms.
+    assert watch.gaps.count == 40009 and watch.gaps.largest == 1.0
+    assert watch.gaps.median() == pytest.approx(0.001, rel=0.01)
+
+
+# Content-Encoding (issue 20): decoded, then analysed
+
+
+def _compressed_stream(compress, coding, events=b"data: one\n\ndata: two\n\ndata: three\n\n"):
+    return good_stream(compress(events), headers=[*GOOD_HEADERS, ("Content-Encoding", coding)])
+
+
+def _gzip_per_event(events, pause=0.0):
+    """A gzip stream flushed after each event, as a compressing proxy that flushes would send it."""
+    compressor = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    steps = [response_head(200, [*GOOD_HEADERS, ("Content-Encoding", "gzip"), ("Transfer-Encoding", "chunked")], "OK")]
+    for event in events:
+        steps.append(chunk(compressor.compress(event) + compressor.flush(zlib.Z_SYNC_FLUSH)))
+        if pause:
+            steps.append(Pause(pause))
+    return steps + [chunk(compressor.flush()), LAST_CHUNK]
+
+
+@pytest.mark.parametrize(
+    "coding, compress",
+    [
+        ("gzip", gzip.compress),
+        ("x-gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda data: zlib.compress(data)[2:-4]),  # raw deflate, as some servers send it
+    ],
+)
+def test_a_compressed_stream_is_decoded_and_analysed(coding, compress):
+    with HostileServer(_compressed_stream(compress, coding)) as server:
+        report = check(server.url(), duration=5.0)
+    assert report.timing["events"] == 3
+    assert [item.rule for item in report.findings if item.severity != "info"] == ["header.content-encoding"]
+    [(severity, message)] = findings_of(report, "header.content-encoding")
+    assert severity == "warning" and message.endswith("(decoded here to analyse its events)")
+
+
+def test_a_gzip_stream_flushed_per_event_arrives_event_by_event():
+    events = [b"id: %d\ndata: event %d\n\n" % (number, number) for number in range(1, 6)]
+    with HostileServer(_gzip_per_event(events, pause=0.1)) as server:
+        report = check(server.url(), duration=5.0)
+    assert report.timing["events"] == 5 and report.timing["end"] == "complete"
+    assert findings_of(report, "timing.buffered") == []
+    assert not report.errors, report.to_json()
+
+
+def test_a_gzip_body_cut_short_is_a_compression_error():
+    body = gzip.compress(b"data: one\n\n" * 100)[:-4]
+    steps = good_stream(body, headers=[*GOOD_HEADERS, ("Content-Encoding", "gzip")])
+    with HostileServer(steps) as server:
+        report = check(server.url(), duration=5.0)
+    assert report.timing["events"] == 100
+    [(severity, message)] = findings_of(report, "framing.compression")
+    assert severity == "error" and "ended before the end of its compressed data" in message
+
+
+def test_a_corrupt_gzip_body_is_a_compression_error_not_field_noise():
+    with HostileServer(_compressed_stream(lambda data: b"\x1f\x8b" + bytes(range(256)), "gzip")) as server:
+        report = check(server.url(), duration=5.0)
+    assert [item.rule for item in report.errors] == ["framing.compression"]
+    assert findings_of(report, "framing.unknown-field") == findings_of(report, "framing.utf8") == []
+
+
+def test_a_coding_that_cannot_be_decoded_is_said_and_not_parsed():
+    with HostileServer(_compressed_stream(lambda data: bytes(range(256)), "br")) as server:
+        report = check(server.url(), duration=5.0)
+    [(severity, message)] = findings_of(report, "header.content-encoding")
+    assert severity == "warning" and message.endswith("(br cannot be decoded here, so its events are not analysed)")
+    assert [item.rule for item in report.findings if item.rule.startswith(("framing.", "openai."))] == []
+    assert findings_of(report, "timing.first-event") == []
+
+
+def test_inflating_comes_in_bounded_pieces():
+    bomb = gzip.compress(b"data: x\n\n" * (1 << 20))  # 9 MiB from 9 KiB
+    decoder = ContentDecoder("gzip")
+    pieces = list(decoder.feed(bomb)) + list(decoder.close())
+    assert decoder.error is None and sum(map(len, pieces)) == 9 << 20
+    assert max(map(len, pieces)) <= 64 * 1024
+
+
+def test_several_gzip_members_are_one_body():
+    decoder = ContentDecoder("gzip")
+    pieces = list(decoder.feed(gzip.compress(b"data: a\n\n") + gzip.compress(b"data: b\n\n"))) + list(decoder.close())
+    assert b"".join(pieces) == b"data: a\n\ndata: b\n\n" and decoder.error is None
+
+
+def test_the_compressed_probe_sends_a_browsers_accept_encoding():
+    with HostileServer(good_stream(b"data: one\n\n")) as server:
+        report = check(server.url(), duration=5.0, compressed=True)
+        [request] = server.requests
+    assert request.headers["accept-encoding"] == "gzip, deflate, br"
+    [(severity, message)] = findings_of(report, "header.content-encoding")
+    assert severity == "info" and message.startswith("the stream came uncompressed")
+    with HostileServer(_compressed_stream(gzip.compress, "gzip")) as server:
+        report = check(server.url(), duration=5.0, compressed=True)
+    [(severity, message)] = findings_of(report, "header.content-encoding")
+    assert severity == "warning"
+    assert message.startswith("Content-Encoding: gzip in answer to Accept-Encoding: gzip, deflate, br")
+
+
+def test_cli_compressed_flag():
+    with HostileServer(good_stream(b"data: one\n\n")) as server:
+        result = cli(server.url(), "--compressed", "--duration", "5")
+        [request] = server.requests
+    assert result.returncode == 0, result.stdout
+    assert request.headers["accept-encoding"] == "gzip, deflate, br"
+    assert b"info header.content-encoding: the stream came uncompressed" in result.stdout
+
+
+# Cache-Control (issue 20): what each directive does, no-transform apart
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("no-cache, no-transform", []),
+        ("no-store, no-transform", []),
+        ("no-store", ["(no-store keeps every cache from storing the stream) lacks no-transform"]),
+        ("no-cache", ["(no-cache makes a cache ask the server before reusing a stored response"]),
+        ("max-age=60, no-transform", ["lets a cache store the stream and replay it"]),
+        ("public", ["lets a cache store the stream and replay it", "lacks no-transform"]),
+    ],
+)
+def test_cache_control_reports_what_each_directive_does(value, expected):
+    steps = good_stream(b"data: one\n\n", headers=[*GOOD_HEADERS[:1], ("Cache-Control", value), GOOD_HEADERS[2]])
+    with HostileServer(steps) as server:
+        report = check(server.url(), duration=5.0)
+    messages = [message for _, message in findings_of(report, "header.cache-control")]
+    assert len(messages) == len(expected), messages
+    for message, part in zip(messages, expected):
+        assert part in message
+    if "store" in value:
+        assert not any("may store" in message or "store the stream and" in message for message in messages)
+
+
+# resume at Last-Event-ID (issue 20)
+
+
+def test_resuming_at_the_last_event_id_is_a_repeat_not_ignoring_it():
+    with HostileServer(ids_script(lambda last: 1 if last is None else int(last))) as server:
+        report = check(server.url(), resume=True, duration=5.0)
+    [(severity, message)] = findings_of(report, "resume.continuity")
+    assert severity == "error"
+    assert message.startswith("after Last-Event-ID: 3 the server sent id 3 again: it resumed at Last-Event-ID instead")
+    assert "ignored" not in message
+
+
+def test_resuming_at_a_non_integer_last_event_id_is_a_repeat():
+    def script(request, index):
+        names = ["a", "b", "c", "d", "e"]
+        last = request.headers.get("last-event-id")
+        start = names.index(last) if last else 0
+        return good_stream(b"".join(b"id: %s\ndata: x\n\n" % name.encode() for name in names[start:]))
+
+    with HostileServer(script) as server:
+        report = check(server.url(), resume=True, duration=5.0)
+    [(severity, message)] = findings_of(report, "resume.continuity")
+    assert severity == "error" and "sent id 'c' again: it resumed at Last-Event-ID instead of after it" in message
+
+
+def test_starting_over_is_ignoring_last_event_id():
+    with HostileServer(CASES["Last-Event-ID ignored"].script) as server:
+        report = check(server.url(), resume=True, duration=5.0)
+    [(severity, message)] = findings_of(report, "resume.continuity")
+    assert severity == "error" and "sent id 1 again: it ignored Last-Event-ID and started over" in message
+
+
+# an error status shows its body; heartbeat advice follows the idle limit (issue 20)
+
+
+@pytest.mark.parametrize(
+    "body, shown",
+    [
+        (b'{"error": {"message": "The model is overloaded.", "type": "server_error"}}', "The model is overloaded."),
+        (b"upstream\r\nunavailable", "upstream unavailable"),
+        (b"x" * 100000, "x" * 300 + "..."),
+    ],
+)
+def test_an_error_status_shows_what_its_body_says(body, shown):
+    steps = [response_head(503, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]), body]
+    with HostileServer(steps) as server:
+        report = check(server.url(), duration=5.0)
+    [(severity, message)] = findings_of(report, "status")
+    assert severity == "error" and message.endswith(f"; the body says: {shown}")
+
+
+def test_an_error_status_with_a_chunked_endless_body_is_read_only_so_far():
+    def script(request, index):
+        yield response_head(500, [("Transfer-Encoding", "chunked")])
+        yield chunk(b"internal error ")
+        while True:
+            yield chunk(b"x" * 65536)
+
+    with HostileServer(script) as server:
+        report = check(server.url(), duration=5.0)
+    [(_, message)] = findings_of(report, "status")
+    assert "the body says: internal error xxx" in message
+
+
+def test_heartbeat_advice_follows_the_idle_limit():
+    steps = [*good_stream(b"data: one\n\n")[:2], Pause(0.6), *good_stream(b"data: two\n\n")[1:]]
+    with HostileServer(steps) as server:
+        report = check(server.url(), duration=5.0, idle_limit=0.5)
+    [(severity, message)] = findings_of(report, "timing.heartbeat")
+    assert severity == "warning" and "every 125 ms or so" in message and "15 s" not in message
+
+
+# Ctrl-C (issue 20): the partial report
+
+
+def test_ctrl_c_raises_check_interrupted_with_the_report_so_far():
+    def interrupt(events, elapsed):
+        if events:
+            raise KeyboardInterrupt
+
+    head = response_head(200, [*GOOD_HEADERS, ("Transfer-Encoding", "chunked")], "OK")
+    steps = [head, chunk(b"id: 1\ndata: one\n\n"), HOLD]
+    with HostileServer(steps) as server:
+        with pytest.raises(CheckInterrupted) as info:
+            check(server.url(), duration=5.0, resume=True, progress=interrupt)
+    report = info.value.report
+    assert isinstance(info.value, KeyboardInterrupt)
+    assert report.status == 200 and report.timing["events"] == 1 and report.timing["end"] == "interrupted"
+    assert findings_of(report, "timing.first-event") and not findings_of(report, "resume.continuity")
+
+
+def test_cli_ctrl_c_prints_the_partial_report_and_exits_130():
+    main, secondary = pty.openpty()
+    steps = [response_head(200, [*GOOD_HEADERS, ("Transfer-Encoding", "chunked")], "OK"), chunk(b"data: one\n\n"), HOLD]
+    try:
+        with HostileServer(steps) as server:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "sse_core", "check", server.url(), "--duration", "30"],
+                stdout=subprocess.PIPE,
+                stderr=secondary,
+                cwd=ROOT,
+            )
+            shown = b""
+            # The progress line on the terminal says when the event is in.
+            while b"1 event(s)" not in shown and select.select([main], [], [], TIMEOUT)[0]:
+                shown += os.read(main, 4096)
+            process.send_signal(signal.SIGINT)
+            stdout, _ = process.communicate(timeout=TIMEOUT)
+    finally:
+        os.close(secondary)
+        os.close(main)
+    assert process.returncode == 130
+    lines = stdout.decode().splitlines()
+    assert "info timing.first-event: the first event came" in stdout.decode()
+    assert lines[-1].startswith(f"GET {server.url()}: 200 OK;") and "1 event(s)" in lines[-1]
+
+
+# the core's response reader under capture (issue 15)
+
+
+def test_a_chunk_framing_fault_followed_by_silence_is_reported_at_once():
+    steps = [*good_stream()[:1], b"%x\r\ndata: one\n\n\r\nzz\r\n" % len(b"data: one\n\n"), HOLD]
+    with HostileServer(steps) as server:
+        report = check(server.url(), duration=5.0)
+    assert report.timing["events"] == 1 and report.timing["end"] == "cut"
+    assert report.timing["elapsed"] < 1.0
+    assert [item.rule for item in report.errors] == ["framing.chunked"]
+
+
+def test_interim_responses_are_skipped_and_a_flood_of_them_is_a_malformed_head():
+    interim = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n"
+    with HostileServer([interim, *good_stream(b"data: one\n\n")]) as server:
+        report = check(server.url(), duration=5.0)
+    assert report.status == 200 and report.timing["events"] == 1 and not report.errors
+    with HostileServer([interim * 51, HOLD]) as server:
+        report = check(server.url(), duration=5.0)
+    [(severity, message)] = findings_of(report, "http.head")
+    assert severity == "error" and "max_interim_responses" in message

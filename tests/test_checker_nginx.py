@@ -1,4 +1,4 @@
-"""The checker behind a real nginx with its default proxying: buffering on, HTTP/1.0 upstream.
+"""The checker behind a real nginx with its default proxying (buffering on, HTTP/1.0 upstream) and gzip on.
 
 nginx runs with tests/nginx/nginx.conf, which sends /PORT/PATH to the
 loopback upstream on PORT. In CI, ``.ci/run`` installs nginx, starts it and
@@ -111,3 +111,16 @@ def test_our_server_behind_nginx_is_not_buffered(nginx):
     assert "timing.buffered" not in {item.rule for item in report.findings}, report.to_json()
     # One by one: no read brought more than a few events.
     assert report.timing["reads"] >= _EVENTS // 2, report.to_json()
+
+
+def test_nginx_gzip_is_reported_and_the_stream_still_analysed(nginx):
+    with http_server(_our_source) as upstream_port:
+        plain = check(f"{nginx}/{upstream_port}/", duration=15.0)
+        compressed = check(f"{nginx}/{upstream_port}/", duration=15.0, compressed=True)
+    assert "header.content-encoding" not in {item.rule for item in plain.findings}  # not asked, not compressed
+    rules = {item.rule: item for item in compressed.findings}
+    assert rules["header.content-encoding"].severity == "warning", compressed.to_json()
+    assert "Content-Encoding: gzip in answer to Accept-Encoding" in rules["header.content-encoding"].message
+    # Decoded: the events are all there, and no field noise from compressed bytes.
+    assert compressed.timing["events"] == _EVENTS and compressed.timing["end"] == "complete"
+    assert not compressed.errors and "framing.unknown-field" not in rules, compressed.to_json()

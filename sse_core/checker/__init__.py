@@ -7,8 +7,8 @@ sentence and the spec section. Standard library only.
 """
 
 from ._capture import CheckError
-from ._check import DEFAULT_CONNECT_TIMEOUT, DEFAULT_DURATION, DEFAULT_OPENAI_REQUEST, check
-from ._findings import ERROR, INFO, RULES, SEVERITIES, WARNING, Finding, Rule
+from ._check import DEFAULT_CONNECT_TIMEOUT, DEFAULT_DURATION, DEFAULT_OPENAI_REQUEST, CheckInterrupted, check
+from ._findings import ERROR, INFO, RULES, SEVERITIES, WARNING, Finding, Rule, rules_markdown
 from ._report import Report
 from ._rules_timing import DEFAULT_IDLE_LIMIT
 
@@ -19,6 +19,8 @@ __all__ = [
     "Rule",
     "RULES",
     "CheckError",
+    "CheckInterrupted",
+    "rules_markdown",
     "ERROR",
     "WARNING",
     "INFO",

@@ -1,10 +1,12 @@
-"""Record one exchange as the wire shows it: the head, then each read of body bytes, timed.
+"""Run one exchange as the wire shows it: the head, then each read of body bytes, timed.
 
-The request goes out over a plain socket (``ssl`` for https), the head is
-parsed by ``_http11`` and a chunked body is de-chunked by
-:class:`~sse_core.ChunkedDecoder`, so what is recorded is exactly what the
-server sent. Times are seconds on the monotonic clock since the request
-was sent.
+The request goes out over a plain socket (``ssl`` for https), and the
+core's response reader (``_body.ResponseReader``) takes the head, skips 1xx
+responses and de-frames the body, so what the caller sees is exactly what
+the server sent. Each read goes to the caller as it arrives and is not
+kept: a :class:`Capture` holds the head, counters and how the body ended,
+so its size does not grow with the stream. Times are seconds on the
+monotonic clock since the request was sent.
 """
 
 import socket
@@ -12,12 +14,23 @@ import ssl
 import time
 from typing import Callable, List, NamedTuple, Optional
 
-from .._http11 import ResponseHead, ResponseHeadReader, response_body_framing
+from .._body import Data, EndOfMessage, ResponseReader
+from .._http11 import ResponseHead
 from ..adapters._request import Request
-from ..chunked import ChunkedDecoder
 from ..errors import RemoteProtocolError, SSEError
 
-__all__ = ["CheckError", "Read", "Capture", "capture", "COMPLETE", "CUT", "DURATION", "STOPPED", "BROKEN"]
+__all__ = [
+    "CheckError",
+    "Read",
+    "Capture",
+    "capture",
+    "COMPLETE",
+    "CUT",
+    "DURATION",
+    "STOPPED",
+    "BROKEN",
+    "INTERRUPTED",
+]
 
 _READ_SIZE = 65536
 
@@ -31,6 +44,11 @@ CUT = "cut"  # the framing broke or the connection closed too early
 DURATION = "duration"  # the check's duration ran out with the stream still open
 STOPPED = "stopped"  # the caller had seen enough
 BROKEN = "broken"  # the connection failed (a reset, a timeout of the system)
+INTERRUPTED = "interrupted"  # Ctrl-C while the body was being read
+
+# The start of a body other than a 200's is kept to show what the server
+# said: APIs explain a refusal in a few hundred bytes, often JSON.
+_MAX_ERROR_BODY = 8 * 1024
 
 
 class CheckError(SSEError):
@@ -47,12 +65,11 @@ class Read(NamedTuple):
 
     waited_from: float
     at: float
-    raw_size: int
     body: bytes
 
 
 class Capture:
-    """What one exchange showed: the head, the timed reads and how it ended."""
+    """What one exchange showed: the head, counts of the reads, and how it ended."""
 
     def __init__(self, request: Request) -> None:
         self.request = request
@@ -61,17 +78,15 @@ class Capture:
         self.head: Optional[ResponseHead] = None
         self.head_error: Optional[str] = None  # a malformed head or framing fields
         self.head_at: Optional[float] = None  # when the head was complete
-        self.framing = "none"  # "chunked", "length", "close" or "none"
-        self.reads: List[Read] = []
+        self.read_count = 0  # reads that brought body bytes or framing
+        self.body_size = 0  # body bytes, de-chunked
+        self.error_body = b""  # the start of the body of a response other than 200
         self.body_error: Optional[str] = None  # what broke the framing
         self.end = COMPLETE
         self.elapsed = 0.0  # when reading stopped
 
-    @property
-    def body_size(self) -> int:
-        return sum(len(read.body) for read in self.reads)
 
-
+OnHead = Callable[[ResponseHead], None]
 OnRead = Callable[[Read], bool]
 OnTick = Callable[[float], None]
 
@@ -82,15 +97,19 @@ def capture(
     duration: float,
     connect_timeout: Optional[float],
     ssl_context: Optional[ssl.SSLContext] = None,
+    on_head: Optional[OnHead] = None,
     on_read: Optional[OnRead] = None,
     on_tick: Optional[OnTick] = None,
 ) -> Capture:
     """Send ``request``, read for up to ``duration`` seconds, return what was seen.
 
-    The body is read only for a 200 response. ``on_read`` gets each read as
-    it comes and returns True to stop reading; ``on_tick`` gets the elapsed
-    time while nothing arrives. Raises :class:`CheckError` when no response
-    head arrives (including within ``duration``).
+    ``on_head`` gets the head of a 200 response before its body;
+    ``on_read`` gets each read of its body as it comes and returns True to
+    stop reading; ``on_tick`` gets the elapsed time while nothing arrives.
+    Of any other response only the start of the body is kept, in
+    ``error_body``. Ctrl-C while the body is read ends it as
+    :data:`INTERRUPTED`. Raises :class:`CheckError` when no response head
+    arrives (including within ``duration``).
     """
     result = Capture(request)
     started = time.monotonic()
@@ -111,19 +130,23 @@ def capture(
             sock.sendall(request.head + request.body)
         except OSError as exc:
             raise CheckError(f"cannot send the request to {request.host}:{request.port}: {_describe(exc)}") from None
-        _Reader(sock, result, time.monotonic(), duration, on_read, on_tick).run()
+        _Reader(sock, result, time.monotonic(), duration, on_head, on_read, on_tick).run()
     finally:
         sock.close()
     return result
 
 
 class _Reader:
+    # Drives a ResponseReader over the socket: it owns the HTTP/1.1 framing
+    # (head, 1xx, Content-Length, chunked, until close); this only times
+    # the reads and hands the body bytes on.
     def __init__(
         self,
         sock: socket.socket,
         result: Capture,
         sent: float,
         duration: float,
+        on_head: Optional[OnHead],
         on_read: Optional[OnRead],
         on_tick: Optional[OnTick],
     ) -> None:
@@ -132,9 +155,11 @@ class _Reader:
         self.sent = sent
         self.deadline = sent + duration
         self.duration = duration
+        self.on_head = on_head
         self.on_read = on_read
         self.on_tick = on_tick
         self.waited_from = 0.0
+        self.reader = ResponseReader(result.request.method)
 
     def now(self) -> float:
         return time.monotonic() - self.sent
@@ -156,111 +181,83 @@ class _Reader:
     def run(self) -> None:
         result = self.result
         try:
-            leftover = self.read_head()
+            head = self.read_head()
         except OSError as exc:
             raise CheckError(f"the connection failed before the response head: {_describe(exc)}") from None
-        if result.head is None or result.head.status != 200 or result.framing == "none":
+        if head is None:
             result.elapsed = self.now()
             return
+        result.head = head
+        result.head_at = self.now()
+        if head.status == 200 and self.on_head is not None:
+            self.on_head(head)
         try:
-            result.end = self.read_body(leftover)
+            result.end = self.read_body()
         except OSError as exc:
             result.end = BROKEN
             result.body_error = f"the connection failed: {_describe(exc)}"
+        except KeyboardInterrupt:
+            # The caller reports what was seen so far.
+            result.end = INTERRUPTED
         result.elapsed = self.now()
 
-    def read_head(self) -> bytes:
+    def read_head(self) -> Optional[ResponseHead]:
+        """The final response head, or None when it is malformed (``head_error`` says how)."""
         result = self.result
-        data = b""
         while True:
-            reader = ResponseHeadReader()
             try:
-                head = reader.feed(data) if data else None
-                while head is None:
-                    data = self.receive()
-                    if data is None:
-                        raise CheckError(f"no response head within {self.duration:g} s")
-                    if result.first_byte is None and data:
-                        result.first_byte = self.now()
-                    if not data:
-                        reader.close()
-                        raise CheckError("the connection closed before the response head")
-                    head = reader.feed(data)
-                data = reader.unused
+                event = self.reader.next_event()
             except RemoteProtocolError as exc:
                 result.head_error = str(exc)
-                return b""
-            # Interim 1xx responses precede the real one (RFC 9110 15.2).
-            if not (100 <= head.status < 200 and head.status != 101):
-                break
-        result.head = head
-        result.head_at = self.now()
-        try:
-            result.framing, _ = response_body_framing(head, self.result.request.method)
-        except RemoteProtocolError as exc:
-            result.head_error = str(exc)
-            result.framing = "none"
-        return data
+                return None
+            if isinstance(event, ResponseHead):
+                return event
+            data = self.receive()
+            if data is None:
+                raise CheckError(f"no response head within {self.duration:g} s")
+            if not data and result.first_byte is None:
+                raise CheckError("the connection closed before the response head")
+            if result.first_byte is None:
+                result.first_byte = self.now()
+            self.reader.feed(data)
 
-    def read_body(self, leftover: bytes) -> str:
-        result = self.result
-        self.chunked = ChunkedDecoder() if result.framing == "chunked" else None
-        self.remaining: Optional[int] = None  # Content-Length bytes still due
-        if result.framing == "length":
-            self.remaining = response_body_framing(result.head, result.request.method)[1]  # type: ignore[arg-type]
-        if leftover:
-            outcome = self.take(leftover, self.waited_from, self.now())
-            if outcome is not None:
-                return outcome
+    def read_body(self) -> str:
+        # The bytes that came with the head are the first read.
+        waited_from, at, received = self.waited_from, self.now(), False
         while True:
+            body: List[bytes] = []
+            error = None
+            try:
+                event = self.reader.next_event()
+                while isinstance(event, Data):
+                    body.append(event.data)
+                    event = self.reader.next_event()
+            except RemoteProtocolError as exc:
+                error = exc
+            # The body bytes decoded before a framing fault are seen too.
+            stop = (received or bool(body)) and self.take(Read(waited_from, at, b"".join(body)))
+            if error is not None:
+                self.result.body_error = str(error)
+                return CUT
+            if stop:
+                return STOPPED
+            if isinstance(event, EndOfMessage):
+                return COMPLETE
             data = self.receive()
             if data is None:
                 return DURATION
-            if not data:
-                return self.at_eof()
-            outcome = self.take(data, self.waited_from, self.now())
-            if outcome is not None:
-                return outcome
+            waited_from, at, received = self.waited_from, self.now(), bool(data)
+            self.reader.feed(data)  # b"" is the end of input
 
-    def take(self, data: bytes, waited_from: float, at: float) -> Optional[str]:
-        """Record one read; return how the body ended if it did."""
+    def take(self, read: Read) -> bool:
+        """Count one read of the body and pass it on; True to stop reading."""
         result = self.result
-        raw_size = len(data)
-        error = None
-        if self.chunked is not None:
-            raw, data = data, b""
-            try:
-                data = self.chunked.feed(raw)
-                self.chunked.feed(b"")  # raises a fault found after the returned bytes
-            except RemoteProtocolError as exc:
-                error = str(exc)
-        elif self.remaining is not None:
-            data = data[: self.remaining]
-            self.remaining -= len(data)
-        read = Read(waited_from, at, raw_size, data)
-        result.reads.append(read)
-        # The body bytes decoded before a framing fault are seen too.
-        stop = self.on_read is not None and self.on_read(read)
-        if error is not None:
-            result.body_error = error
-            return CUT
-        if stop:
-            return STOPPED
-        if self.remaining == 0 or (self.chunked is not None and self.chunked.done):
-            return COMPLETE
-        return None
-
-    def at_eof(self) -> str:
-        if self.chunked is not None:
-            try:
-                self.chunked.close()
-            except RemoteProtocolError as exc:
-                self.result.body_error = str(exc)
-                return CUT
-        elif self.remaining is not None:
-            self.result.body_error = f"the connection closed with {self.remaining} Content-Length bytes still due"
-            return CUT
-        return COMPLETE  # a body delimited by closing the connection
+        result.read_count += 1
+        result.body_size += len(read.body)
+        if result.head.status == 200:  # type: ignore[union-attr]
+            return self.on_read is not None and self.on_read(read)
+        result.error_body += read.body[: _MAX_ERROR_BODY - len(result.error_body)]
+        return len(result.error_body) >= _MAX_ERROR_BODY
 
 
 def _describe(exc: OSError) -> str:

@@ -6,27 +6,25 @@ note at field level what the decoder silently ignores: unknown fields, an
 invalid ``retry``, an id with NUL, blocks without data, invalid UTF-8. Line
 endings are counted on the bytes themselves, with a CR at the end of one
 read carried to the next.
+
+Nothing here grows with the stream: the events a read completes are
+returned to the caller, not kept, and every oddity is a counter with a few
+examples.
 """
 
 from collections import Counter
-from typing import Callable, Dict, List, NamedTuple, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Set, Tuple, Union
 
 from ..decoder import _BOM, SSEDecoder
 from ..errors import SSEError
 from ..events import Comment, Event
 
-__all__ = ["TimedEvent", "StreamObserver"]
+__all__ = ["StreamObserver"]
 
 _KNOWN_FIELDS = (b"event", b"id", b"retry")
 _EXAMPLES = 3  # examples kept of each kind of oddity
-
-
-class TimedEvent(NamedTuple):
-    """An event as a client got it, with when it arrived and in which read."""
-
-    at: float
-    read: int
-    event: Event
+_FIELD_NAMES = 20  # distinct unknown field names counted one by one; the rest together
+_NAME_SIZE = 60  # bytes of an unknown field name shown
 
 
 class _LineTap(SSEDecoder):
@@ -43,14 +41,15 @@ class _LineTap(SSEDecoder):
 
 
 class StreamObserver:
-    """Feed it each read of body bytes; it keeps the events and the field-level oddities."""
+    """Feed it each read of body bytes; it counts the events and the field-level oddities."""
 
     def __init__(self) -> None:
-        self.events: List[TimedEvent] = []
-        self.comment_times: List[float] = []
+        self.event_count = 0
+        self.comment_count = 0
         self.line_endings: Dict[str, int] = {"CRLF": 0, "LF": 0, "CR": 0}
         self.bom = False
-        self.unknown_fields: "Counter[str]" = Counter()
+        self.unknown_fields: "Counter[str]" = Counter()  # the first _FIELD_NAMES names
+        self.other_unknown_fields = 0  # lines with an unknown name beyond those
         self.invalid_retries: List[str] = []
         self.invalid_retry_count = 0
         self.nul_ids = 0
@@ -65,16 +64,13 @@ class StreamObserver:
         self._decoder = _LineTap(self._observe_line)
         self._first_bytes = b""  # the first bytes, until there are enough to tell a BOM
         self._after_cr = False
-        self._block_fields: List[str] = []
+        self._block_fields: Set[str] = set()
         self._block_has_data = False
-        self._reads = 0
 
-    def feed(self, data: bytes, at: float) -> int:
-        """Observe one read that arrived at ``at``; return how many events it completed."""
-        index = self._reads
-        self._reads += 1
+    def feed(self, data: bytes) -> List[Event]:
+        """Observe one read; return the events it completed."""
         if self.limit_error is not None or not data:
-            return 0
+            return []
         self._count_line_endings(data)
         if len(self._first_bytes) < len(_BOM):
             self._first_bytes += data[: len(_BOM)]
@@ -83,19 +79,15 @@ class StreamObserver:
             items = self._decoder.feed(data)
         except SSEError as exc:
             self.limit_error = str(exc)
-            return 0
+            return []
         try:
             self._decoder.feed(b"")  # raises a limit passed after the returned events
         except SSEError as exc:
             self.limit_error = str(exc)
-        completed = 0
-        for item in items:
-            if isinstance(item, Event):
-                self.events.append(TimedEvent(at, index, item))
-                completed += 1
-            else:
-                self.comment_times.append(at)
-        return completed
+        events = [item for item in items if isinstance(item, Event)]
+        self.event_count += len(events)
+        self.comment_count += len(items) - len(events)
+        return events
 
     def close(self) -> None:
         """The stream has ended: note an event left without its closing blank line.
@@ -112,8 +104,8 @@ class StreamObserver:
             self.unterminated = f"a line without its line end: {_excerpt(pending)}"
             self.unterminated_data = True
         elif self._block_has_data or self._block_fields:
-            fields = ["data"] * self._block_has_data + self._block_fields
-            self.unterminated = f"a block with {', '.join(sorted(set(fields)))} but no closing blank line"
+            fields = self._block_fields | ({"data"} if self._block_has_data else set())
+            self.unterminated = f"a block with {', '.join(sorted(fields))} but no closing blank line"
             self.unterminated_data = self._block_has_data
 
     def _count_line_endings(self, data: bytes) -> None:
@@ -137,8 +129,8 @@ class StreamObserver:
     def _observe_line(self, line: bytes) -> None:
         if not line:
             if not self._block_has_data and self._block_fields:
-                self.empty_blocks[tuple(sorted(set(self._block_fields)))] += 1
-            self._block_fields = []
+                self.empty_blocks[tuple(sorted(self._block_fields))] += 1
+            self._block_fields = set()
             self._block_has_data = False
             return
         try:
@@ -155,7 +147,7 @@ class StreamObserver:
         if name == b"data":
             self._block_has_data = True
         elif name in _KNOWN_FIELDS:
-            self._block_fields.append(name.decode("ascii"))
+            self._block_fields.add(name.decode("ascii"))
             if name == b"retry" and not value.isdigit():
                 self.invalid_retry_count += 1
                 if len(self.invalid_retries) < _EXAMPLES:
@@ -163,7 +155,11 @@ class StreamObserver:
             elif name == b"id" and b"\0" in value:
                 self.nul_ids += 1
         else:
-            self.unknown_fields[name.decode("utf-8", "replace")] += 1
+            shown = name[:_NAME_SIZE].decode("utf-8", "replace") + ("..." if len(name) > _NAME_SIZE else "")
+            if shown in self.unknown_fields or len(self.unknown_fields) < _FIELD_NAMES:
+                self.unknown_fields[shown] += 1
+            else:
+                self.other_unknown_fields += 1
 
 
 def _excerpt(raw: bytes, size: int = 60) -> str:

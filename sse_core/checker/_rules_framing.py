@@ -2,6 +2,7 @@
 
 from typing import List
 
+from .._http11 import header_value
 from ._capture import CUT, Capture
 from ._findings import INFO, WARNING, Finding, finding
 from ._observe import StreamObserver
@@ -12,11 +13,13 @@ __all__ = ["framing_findings"]
 def framing_findings(capture: Capture, seen: StreamObserver) -> List[Finding]:
     """Findings on the body as it came; ``seen`` has been closed if the stream ended."""
     found: List[Finding] = []
-    if capture.body_error is not None:
-        if capture.framing == "chunked" and capture.end == CUT:
+    if capture.body_error is not None and capture.end == CUT and capture.head is not None:
+        # Only a chunked or a Content-Length body can be cut (one until
+        # the close cannot): Transfer-Encoding tells which this was.
+        if header_value(capture.head.headers, "transfer-encoding") is not None:
             found.append(finding("framing.chunked", f"the chunked body is malformed: {capture.body_error}"))
-        elif capture.framing == "length" and capture.end == CUT:
-            found.append(finding("header.content-length", capture.body_error, "error"))
+        else:
+            found.append(finding("header.content-length", f"the body was cut short: {capture.body_error}", "error"))
     if seen.limit_error is not None:
         found.append(finding("framing.limit", f"the stream passed a decoder bound: {seen.limit_error}"))
     found += _line_endings(seen)
@@ -25,6 +28,13 @@ def framing_findings(capture: Capture, seen: StreamObserver) -> List[Finding]:
     for name, count in sorted(seen.unknown_fields.items()):
         found.append(
             finding("framing.unknown-field", f"unknown field {name!r} ({_times(count)}), ignored by clients")
+        )
+    if seen.other_unknown_fields:
+        found.append(
+            finding(
+                "framing.unknown-field",
+                f"{seen.other_unknown_fields} more line(s) with other unknown field names, ignored by clients",
+            )
         )
     if seen.invalid_retry_count:
         found.append(

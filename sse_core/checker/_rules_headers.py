@@ -1,35 +1,40 @@
 """Rules on the status line and the header fields of the response."""
 
-from typing import Dict, List, Optional, Tuple
+import json
+from typing import Any, Dict, List, Optional, Tuple
 
 from .._http11 import ResponseHead, header_value
+from ._coding import ContentDecoder
 from ._findings import ERROR, INFO, WARNING, Finding, finding
 
-__all__ = ["head_findings"]
+__all__ = ["head_findings", "ACCEPT_COMPRESSED"]
+
+# What a browser's EventSource request accepts: the --compressed probe sends it.
+ACCEPT_COMPRESSED = "gzip, deflate, br"
+
+_SHOWN_BODY = 300  # characters of an error response's body shown
 
 
-def head_findings(head: Optional[ResponseHead], head_error: Optional[str]) -> List[Finding]:
-    """Findings on the response head; header rules apply to a 200 response only."""
+def head_findings(
+    head: Optional[ResponseHead], head_error: Optional[str], error_body: bytes = b"", compressed_probe: bool = False
+) -> List[Finding]:
+    """Findings on the response head; header rules apply to a 200 response only.
+
+    ``error_body`` is the start of the body of a response other than 200;
+    ``compressed_probe`` says the request accepted compression.
+    """
     if head_error is not None:
         return [finding("http.head", f"the response head is malformed: {head_error}")]
     if head is None:
         return []
     if head.status != 200:
-        return [_status(head)]
+        return [_status(head, error_body)]
     found: List[Finding] = []
     headers = head.headers
     found += _content_type(header_value(headers, "content-type"))
     found += _cache_control(header_value(headers, "cache-control"))
     found += _x_accel_buffering(header_value(headers, "x-accel-buffering"))
-    encoding = header_value(headers, "content-encoding")
-    if encoding is not None and encoding.strip().lower() != "identity":
-        found.append(
-            finding(
-                "header.content-encoding",
-                f"Content-Encoding: {encoding}: a compressor holds events back until its buffer fills; "
-                "send event streams uncompressed",
-            )
-        )
+    found += _content_encoding(header_value(headers, "content-encoding"), compressed_probe)
     length = header_value(headers, "content-length")
     if length is not None:
         found.append(
@@ -43,14 +48,32 @@ def head_findings(head: Optional[ResponseHead], head_error: Optional[str]) -> Li
     return found
 
 
-def _status(head: ResponseHead) -> Finding:
+def _status(head: ResponseHead, body: bytes) -> Finding:
     status = f"{head.status} {head.reason}".strip()
     if head.status == 204:
         return finding("status", f"{status}: no stream; EventSource stops reconnecting on 204", WARNING)
     if 300 <= head.status < 400:
         location = header_value(head.headers, "location") or "(no Location)"
         return finding("status", f"{status}: a redirect to {location}; check that URL instead", WARNING)
-    return finding("status", f"{status}: EventSource needs 200 OK and fails the connection on {head.status}")
+    message = f"{status}: EventSource needs 200 OK and fails the connection on {head.status}"
+    said = _what_the_body_says(body)
+    return finding("status", message + (f"; the body says: {said}" if said else ""))
+
+
+def _what_the_body_says(body: bytes) -> str:
+    """An error body as its message (``{"error": {"message": ...}}`` as APIs send it), else its text."""
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        payload: Any = json.loads(text)
+    except (ValueError, RecursionError):
+        payload = text
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        text = error["message"]
+    elif isinstance(error, str):
+        text = error
+    text = " ".join(text.split())  # one line
+    return text if len(text) <= _SHOWN_BODY else text[:_SHOWN_BODY] + "..."
 
 
 def _media_type(value: str) -> Tuple[str, Dict[str, str]]:
@@ -84,22 +107,60 @@ def _cache_control(value: Optional[str]) -> List[Finding]:
         return [
             finding(
                 "header.cache-control",
-                "no Cache-Control: send 'no-cache, no-transform' so that caches and proxies pass the stream through",
+                "no Cache-Control: a cache may store the stream and replay it to later clients, and a proxy "
+                "may rewrite (compress) it; send 'no-cache, no-transform'",
             )
         ]
     directives = {item.split("=")[0].strip().lower() for item in value.split(",")}
-    missing = []
-    if not directives & {"no-cache", "no-store"}:
-        missing.append("no-cache")
+    found = []
+    # What keeps a cache from serving a stored copy (RFC 9111 5.2.2): each
+    # is enough for a stream; no-cache is the usual one.
+    if "no-store" in directives:
+        kept = "no-store keeps every cache from storing the stream"
+    elif "no-cache" in directives:
+        kept = "no-cache makes a cache ask the server before reusing a stored response, so no client gets a replay"
+    elif "private" in directives:
+        kept = "private keeps shared caches (proxies, CDNs) from storing the stream; the browser's own cache may"
+    else:
+        kept = ""
+        found.append(
+            finding(
+                "header.cache-control",
+                f"Cache-Control: {value} lets a cache store the stream and replay it to later clients; "
+                "add no-cache (or no-store)",
+            )
+        )
     if "no-transform" not in directives:
-        missing.append("no-transform")
-    if not missing:
-        return []
+        found.append(
+            finding(
+                "header.cache-control",
+                f"Cache-Control: {value}" + (f" ({kept})" if kept else "") + " lacks no-transform: a proxy may "
+                "rewrite the stream (compress it, which holds events back); add no-transform",
+            )
+        )
+    return found
+
+
+def _content_encoding(value: Optional[str], compressed_probe: bool) -> List[Finding]:
+    decoder = ContentDecoder(value)
+    if not decoder.coding:
+        if not compressed_probe:
+            return []
+        message = f"the stream came uncompressed, though the request accepted {ACCEPT_COMPRESSED} as a browser's does"
+        return [finding("header.content-encoding", message, INFO)]
+    said = f"Content-Encoding: {value}"
+    if compressed_probe:
+        said += f" in answer to Accept-Encoding: {ACCEPT_COMPRESSED} (as a browser sends)"
+    analysed = (
+        "decoded here to analyse its events"
+        if decoder.decodable
+        else f"{decoder.coding} cannot be decoded here, so its events are not analysed"
+    )
     return [
         finding(
-            "header.cache-control",
-            f"Cache-Control: {value} lacks {' and '.join(missing)}: a cache may store the stream, "
-            "or a proxy rewrite (compress) it",
+            "header.content-encoding",
+            f"{said}: a compressor holds events back until its buffer fills; send event streams "
+            f"uncompressed ({analysed})",
         )
     ]
 

@@ -1,47 +1,76 @@
-"""Rules for OpenAI-style streams: JSON payloads, a final [DONE], in-band errors."""
+"""Rules for OpenAI-style streams: JSON payloads, a final [DONE], in-band errors.
+
+An :class:`OpenAIWatch` takes the events as they arrive and keeps counts
+and the first few examples of each fault, never the events themselves.
+"""
 
 import json
-from typing import List
+from typing import List, Optional, Sequence
 
+from ..events import Event
 from ._capture import COMPLETE, CUT, Capture
 from ._findings import INFO, WARNING, Finding, finding
-from ._observe import StreamObserver
 
-__all__ = ["openai_findings", "DONE"]
+__all__ = ["OpenAIWatch", "openai_findings", "DONE"]
 
 DONE = "[DONE]"
 _EXAMPLES = 3
 
 
-def openai_findings(capture: Capture, seen: StreamObserver) -> List[Finding]:
+class OpenAIWatch:
+    """The payloads of an OpenAI-style stream, judged event by event."""
+
+    def __init__(self) -> None:
+        self.before_done = 0  # events before [DONE] (all of them without one)
+        self.not_json = 0
+        self.not_json_examples: List[str] = []
+        self.error_examples: List[str] = []  # the first in-band errors
+        self.done = False
+        self.after_done = 0
+        self.after_done_example: Optional[str] = None
+
+    def feed(self, events: Sequence[Event]) -> None:
+        for event in events:
+            if self.done:
+                self.after_done += 1
+                if self.after_done_example is None:
+                    self.after_done_example = repr(event.data[:60])
+            elif event.data == DONE:
+                self.done = True
+            else:
+                self.before_done += 1
+                self._judge(self.before_done, event)
+
+    def _judge(self, number: int, event: Event) -> None:
+        try:
+            payload = json.loads(event.data)
+        except (ValueError, RecursionError) as exc:
+            self.not_json += 1
+            if len(self.not_json_examples) < _EXAMPLES:
+                self.not_json_examples.append(f"event {number}: {event.data[:60]!r} ({exc})")
+            payload = None
+        if event.event == "error" or (isinstance(payload, dict) and "error" in payload):
+            if len(self.error_examples) < _EXAMPLES:
+                self.error_examples.append(f"event {number}: {event.data[:200]}")
+
+
+def openai_findings(capture: Capture, watch: OpenAIWatch) -> List[Finding]:
     """Findings on the events of an OpenAI-style (chat completions) stream."""
     if capture.head is None or capture.head.status != 200:
         return []
     found = []
-    events = [item.event for item in seen.events]
-    done_at = next((index for index, event in enumerate(events) if event.data == DONE), None)
-    before = events if done_at is None else events[:done_at]
-    not_json = []
-    errors = []
-    for number, event in enumerate(before, start=1):
-        try:
-            payload = json.loads(event.data)
-        except (ValueError, RecursionError) as exc:
-            not_json.append(f"event {number}: {event.data[:60]!r} ({exc})")
-            payload = None
-        if event.event == "error" or (isinstance(payload, dict) and "error" in payload):
-            errors.append(f"event {number}: {event.data[:200]}")
-    if not_json:
+    if watch.not_json:
         found.append(
             finding(
                 "openai.json",
-                f"{len(not_json)} of {len(before)} data payloads are not JSON, e.g. {'; '.join(not_json[:_EXAMPLES])}",
+                f"{watch.not_json} of {watch.before_done} data payloads are not JSON, "
+                f"e.g. {'; '.join(watch.not_json_examples)}",
             )
         )
-    for message in errors[:_EXAMPLES]:
+    for message in watch.error_examples:
         found.append(finding("openai.error-event", f"the server reported an error in the stream: {message}"))
     ended = capture.end in (COMPLETE, CUT)
-    if done_at is None:
+    if not watch.done:
         if ended:
             found.append(finding("openai.done", f"the stream ended without data: {DONE}"))
         else:
@@ -49,10 +78,12 @@ def openai_findings(capture: Capture, seen: StreamObserver) -> List[Finding]:
                 finding("openai.done", f"no data: {DONE} in the {capture.elapsed:.1f} s checked: not judged", INFO)
             )
         return found
-    after = events[done_at + 1 :]
-    if after:
+    if watch.after_done:
         found.append(
-            finding("openai.after-done", f"{len(after)} event(s) followed data: {DONE}, e.g. {after[0].data[:60]!r}")
+            finding(
+                "openai.after-done",
+                f"{watch.after_done} event(s) followed data: {DONE}, e.g. {watch.after_done_example}",
+            )
         )
     elif not ended:
         found.append(

@@ -15,15 +15,22 @@ holds them and lets them go together, after a silence, when it fills or
 the response ends. A server that makes all its events in one go after a
 long pause looks the same, and is reported too: its client does not get a
 stream either.
+
+All of it is taken read by read by a :class:`TimingWatch`, which keeps
+counters, the open arrival and the gaps between events, these exactly up
+to ``_EXACT_GAPS`` of them and then as counts in buckets 1% wide: the
+median gap of a long stream is within 1% of the true one, and memory does
+not grow with the stream.
 """
 
+import math
 from typing import Dict, List, Optional
 
-from ._capture import COMPLETE, CUT, Capture
+from ._capture import COMPLETE, CUT, Capture, Read
 from ._findings import INFO, WARNING, Finding, finding
 from ._observe import StreamObserver
 
-__all__ = ["timing_figures", "timing_findings", "DEFAULT_IDLE_LIMIT"]
+__all__ = ["TimingWatch", "timing_figures", "timing_findings", "DEFAULT_IDLE_LIMIT"]
 
 # Common proxy idle limits: nginx proxy_read_timeout, AWS ALB, Cloudflare's
 # 100 s; 60 s is the smallest default among them.
@@ -33,76 +40,195 @@ _BURST_SILENCE = 1.0  # seconds a read waited with nothing arriving
 _BURST_EVENTS = 3  # events completed by one arrival
 _JOIN = 0.05  # seconds of waiting that still count as the same arrival
 
+# A heartbeat every quarter of the idle limit survives a late or lost one
+# (15 s against the common 60 s).
+_HEARTBEATS_PER_LIMIT = 4
 
-def timing_figures(capture: Capture, seen: StreamObserver) -> Dict[str, object]:
+_EXACT_GAPS = 4096  # gaps kept as values; beyond, as bucket counts
+_BUCKET_RATIO = 1.01  # each bucket spans 1%: a bucket's middle is within 0.5% of its values
+_SMALLEST_GAP = 1e-6  # seconds; shorter gaps (events of the same read: 0) share one bucket
+
+
+class _Quantiles:
+    """A multiset of non-negative numbers whose memory stays bounded: exact at first, then bucketed."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.largest: Optional[float] = None
+        self._exact: Optional[List[float]] = []
+        self._buckets: Dict[int, int] = {}
+
+    def add(self, value: float, times: int = 1) -> None:
+        if times <= 0:
+            return
+        self.count += times
+        self.largest = value if self.largest is None else max(self.largest, value)
+        if self._exact is not None:
+            if len(self._exact) + times <= _EXACT_GAPS:
+                self._exact.extend([value] * times)
+                return
+            for kept in self._exact:
+                self._count(kept, 1)
+            self._exact = None
+        self._count(value, times)
+
+    def median(self) -> Optional[float]:
+        """The middle value (the upper one of an even count), within 1% once bucketed."""
+        if not self.count:
+            return None
+        rank = self.count // 2
+        if self._exact is not None:
+            return sorted(self._exact)[rank]
+        value = 0.0
+        for key in sorted(self._buckets):
+            # A bucket's middle, on the log scale, for every value in it.
+            value = 0.0 if key < 0 else _SMALLEST_GAP * _BUCKET_RATIO ** (key + 0.5)
+            rank -= self._buckets[key]
+            if rank < 0:
+                break
+        return value
+
+    def _count(self, value: float, times: int) -> None:
+        key = -1 if value < _SMALLEST_GAP else int(math.log(value / _SMALLEST_GAP, _BUCKET_RATIO))
+        self._buckets[key] = self._buckets.get(key, 0) + times
+
+
+class TimingWatch:
+    """The timing of one stream's body, taken read by read as it arrives."""
+
+    def __init__(self) -> None:
+        self.first_event_at: Optional[float] = None
+        self.gaps = _Quantiles()  # between consecutive events
+        self.first_read_at: Optional[float] = None
+        self.last_read_at: Optional[float] = None
+        self.longest_between_reads = 0.0
+        # Arrivals that were bursts: how many, their events, the shortest
+        # silence before one, and the largest one's (events, bytes).
+        self.bursts = 0
+        self.events_in_bursts = 0
+        self.shortest_burst_silence = math.inf
+        self.largest_burst = (0, 0)
+        self._last_event_at: Optional[float] = None
+        self._arrival: Optional[List[float]] = None  # the open arrival: [silence before it, events, bytes]
+
+    def on_read(self, read: Read, events: int) -> None:
+        """Take one read of body bytes, which completed ``events`` events."""
+        if self.last_read_at is None:
+            self.first_read_at = read.at
+        else:
+            self.longest_between_reads = max(self.longest_between_reads, read.at - self.last_read_at)
+        self.last_read_at = read.at
+        if events:
+            if self._last_event_at is None:
+                self.first_event_at = read.at
+            else:
+                self.gaps.add(read.at - self._last_event_at)
+            self.gaps.add(0.0, events - 1)  # the events of one read arrive together
+            self._last_event_at = read.at
+        waited = read.at - read.waited_from
+        if self._arrival is not None and waited < _JOIN:
+            self._arrival[1] += events
+            self._arrival[2] += len(read.body)
+            return
+        self._close_arrival()
+        self._arrival = [waited, events, len(read.body)]
+
+    def finish(self) -> None:
+        """The body is over (or no longer read): close the last arrival."""
+        self._close_arrival()
+
+    def _close_arrival(self) -> None:
+        arrival, self._arrival = self._arrival, None
+        if arrival is None:
+            return
+        silence, events, size = arrival
+        if silence >= _BURST_SILENCE and events >= _BURST_EVENTS:
+            self.bursts += 1
+            self.events_in_bursts += int(events)
+            self.shortest_burst_silence = min(self.shortest_burst_silence, silence)
+            if events > self.largest_burst[0]:
+                self.largest_burst = (int(events), int(size))
+
+
+def timing_figures(capture: Capture, seen: StreamObserver, watch: TimingWatch) -> Dict[str, object]:
     """The timing figures of a report: seconds since the request was sent, and counts."""
-    gaps = _event_gaps(seen)
     return {
         "connect": _round(capture.connect_time),
         "first_byte": _round(capture.first_byte),
-        "first_event": _round(seen.events[0].at if seen.events else None),
-        "events": len(seen.events),
-        "comments": len(seen.comment_times),
+        "first_event": _round(watch.first_event_at),
+        "events": seen.event_count,
+        "comments": seen.comment_count,
         "body_bytes": capture.body_size,
-        "reads": len(capture.reads),
-        "longest_gap": _round(max(gaps) if gaps else None),
-        "median_gap": _round(sorted(gaps)[len(gaps) // 2] if gaps else None),
-        "longest_silence": _round(_longest_silence(capture)),
+        "reads": capture.read_count,
+        "longest_gap": _round(watch.gaps.largest),
+        "median_gap": _round(watch.gaps.median()),
+        "longest_silence": _round(_longest_silence(capture, watch)),
         "elapsed": _round(capture.elapsed),
         "end": capture.end,
     }
 
 
-def timing_findings(capture: Capture, seen: StreamObserver, idle_limit: float) -> List[Finding]:
-    """Findings on timing; ``idle_limit`` is the proxy idle limit judged against."""
+def timing_findings(
+    capture: Capture, seen: StreamObserver, watch: TimingWatch, idle_limit: float, analysed: bool = True
+) -> List[Finding]:
+    """Findings on timing; ``idle_limit`` is the proxy idle limit judged against.
+
+    ``analysed`` is False when the body could not be decoded into events:
+    only the findings that need no events are given.
+    """
     if capture.head is None or capture.head.status != 200:
         return []
     found = []
     if capture.first_byte is not None:
         found.append(finding("timing.first-byte", f"the response began {_seconds(capture.first_byte)} after the request"))
-    if seen.events:
-        found.append(finding("timing.first-event", f"the first event came {_seconds(seen.events[0].at)} after the request"))
+    if analysed:
+        found += _events(capture, seen, watch)
+    found += _heartbeat(capture, seen, watch, idle_limit)
+    if analysed:
+        found += _buffered(seen, watch)
+    return found
+
+
+def _events(capture: Capture, seen: StreamObserver, watch: TimingWatch) -> List[Finding]:
+    found = []
+    if watch.first_event_at is not None:
+        came = _seconds(watch.first_event_at)
+        found.append(finding("timing.first-event", f"the first event came {came} after the request"))
     elif capture.end in (COMPLETE, CUT):
         found.append(finding("timing.first-event", "the stream ended without an event", WARNING))
     else:
         found.append(finding("timing.first-event", f"no event in the {_seconds(capture.elapsed)} checked", WARNING))
-    gaps = _event_gaps(seen)
-    if gaps:
+    median = watch.gaps.median()
+    if median is not None and watch.gaps.largest is not None:
         found.append(
             finding(
                 "timing.gaps",
-                f"{len(seen.events)} events; gaps between them: median {_seconds(sorted(gaps)[len(gaps) // 2])}, "
-                f"longest {_seconds(max(gaps))}",
+                f"{seen.event_count} events; gaps between them: median {_seconds(median)}, "
+                f"longest {_seconds(watch.gaps.largest)}",
             )
         )
-    found += _heartbeat(capture, seen, idle_limit)
-    found += _buffered(capture, seen)
     return found
 
 
-def _event_gaps(seen: StreamObserver) -> List[float]:
-    times = [item.at for item in seen.events]
-    return [later - earlier for earlier, later in zip(times, times[1:])]
-
-
-def _longest_silence(capture: Capture) -> float:
+def _longest_silence(capture: Capture, watch: TimingWatch) -> float:
     # From the request on: a proxy's idle timer runs while it waits for the head too.
     times = [0.0]
-    times += [t for t in (capture.first_byte, capture.head_at) if t is not None]
-    times += [read.at for read in capture.reads]
-    times.append(capture.elapsed)
-    return max(later - earlier for earlier, later in zip(times, times[1:])) if len(times) > 1 else 0.0
+    times += [t for t in (capture.first_byte, capture.head_at, watch.first_read_at) if t is not None]
+    longest = max([later - earlier for earlier, later in zip(times, times[1:])] + [watch.longest_between_reads])
+    last = watch.last_read_at if watch.last_read_at is not None else times[-1]
+    return max(longest, capture.elapsed - last)
 
 
-def _heartbeat(capture: Capture, seen: StreamObserver, idle_limit: float) -> List[Finding]:
-    silence = _longest_silence(capture)
-    comments = f"{len(seen.comment_times)} comment(s) seen"
+def _heartbeat(capture: Capture, seen: StreamObserver, watch: TimingWatch, idle_limit: float) -> List[Finding]:
+    silence = _longest_silence(capture, watch)
+    comments = f"{seen.comment_count} comment(s) seen"
     if silence >= idle_limit:
+        every = idle_limit / _HEARTBEATS_PER_LIMIT
         return [
             finding(
                 "timing.heartbeat",
                 f"the stream was silent for {_seconds(silence)}, as long as a {_seconds(idle_limit)} proxy idle "
-                f"limit: send a comment (': ping') every 15 s or so ({comments})",
+                f"limit: send a comment (': ping') every {_seconds(every)} or so ({comments})",
             )
         ]
     if capture.elapsed >= idle_limit:
@@ -126,37 +252,17 @@ def _heartbeat(capture: Capture, seen: StreamObserver, idle_limit: float) -> Lis
     ]
 
 
-def _buffered(capture: Capture, seen: StreamObserver) -> List[Finding]:
-    total = len(seen.events)
-    if total < _BURST_EVENTS:
+def _buffered(seen: StreamObserver, watch: TimingWatch) -> List[Finding]:
+    total = seen.event_count
+    if total < _BURST_EVENTS or not watch.bursts or watch.events_in_bursts * 2 < total:
         return []
-    per_read = [0] * len(capture.reads)
-    for item in seen.events:
-        per_read[item.read] += 1
-    bursts = []  # (silence before it, events, bytes)
-    current: Optional[List[float]] = None
-    for read, events in zip(capture.reads, per_read):
-        waited = read.at - read.waited_from
-        if current is not None and waited < _JOIN:
-            current[1] += events
-            current[2] += len(read.body)
-            continue
-        if current is not None:
-            bursts.append(current)
-        current = [waited, events, len(read.body)]
-    if current is not None:
-        bursts.append(current)
-    bursts = [burst for burst in bursts if burst[0] >= _BURST_SILENCE and burst[1] >= _BURST_EVENTS]
-    in_bursts = int(sum(burst[1] for burst in bursts))
-    if not bursts or in_bursts * 2 < total:
-        return []
-    largest = max(bursts, key=lambda burst: burst[1])
+    events, size = watch.largest_burst
     return [
         finding(
             "timing.buffered",
-            f"{in_bursts} of {total} events arrived in {len(bursts)} burst(s) after silences of "
-            f"{_seconds(min(burst[0] for burst in bursts))} or more (largest: {int(largest[1])} events, "
-            f"{int(largest[2])} bytes at once): something on the way held them back (proxy buffering, "
+            f"{watch.events_in_bursts} of {total} events arrived in {watch.bursts} burst(s) after silences of "
+            f"{_seconds(watch.shortest_burst_silence)} or more (largest: {events} events, "
+            f"{size} bytes at once): something on the way held them back (proxy buffering, "
             "compression, an output buffer)",
         )
     ]

@@ -10,13 +10,22 @@ import sys
 from typing import BinaryIO, List, TextIO
 
 from .._controls import escape_controls, escape_controls_in_json
-from ..checker import DEFAULT_CONNECT_TIMEOUT, DEFAULT_DURATION, DEFAULT_IDLE_LIMIT, CheckError, Report, check
+from ..checker import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DURATION,
+    DEFAULT_IDLE_LIMIT,
+    CheckError,
+    CheckInterrupted,
+    Report,
+    check,
+)
 from ..errors import LocalProtocolError
 from ._common import UsageError, header, read_json_body, seconds
 
 __all__ = ["add_command"]
 
 _UNREACHABLE = 2
+_INTERRUPTED = 130  # as for any command stopped by Ctrl-C
 
 
 def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -41,6 +50,11 @@ def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
         "--duration", type=seconds, default=DEFAULT_DURATION, metavar="SECONDS", help="stop reading after this long"
     )
     parser.add_argument("--resume", action="store_true", help="reconnect with Last-Event-ID and check continuity")
+    parser.add_argument(
+        "--compressed",
+        action="store_true",
+        help="send Accept-Encoding: gzip, deflate, br as a browser does, to learn whether the stream gets compressed",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
     parser.add_argument("--connect-timeout", type=seconds, default=DEFAULT_CONNECT_TIMEOUT, metavar="SECONDS")
     parser.add_argument(
@@ -72,6 +86,7 @@ def _run(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
                 openai=args.openai,
                 duration=args.duration,
                 resume=args.resume,
+                compressed=args.compressed,
                 connect_timeout=args.connect_timeout,
                 idle_limit=args.idle_limit,
                 progress=progress,
@@ -82,6 +97,11 @@ def _run(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
     except (CheckError, LocalProtocolError, OSError) as exc:
         print(f"sse_core check: error: {escape_controls(str(exc))}", file=sys.stderr)
         return _UNREACHABLE
+    except CheckInterrupted as interrupted:
+        # What was seen before Ctrl-C is worth reading.
+        stdout.write(_render(interrupted.report, args.json).encode("utf-8"))
+        stdout.flush()
+        return _INTERRUPTED
     stdout.write(_render(report, args.json).encode("utf-8"))
     stdout.flush()
     return 1 if report.errors else 0

@@ -17,7 +17,7 @@ def assert_conforms(url: str, *, fail_on: str = ERROR, **check_options: Any) -> 
 
     ``fail_on`` is "error" (the default), "warning" or "info".
     ``check_options`` go to :func:`~sse_core.checker.check` (``method``,
-    ``headers``, ``body``, ``openai``, ``duration``, ``resume``, ...).
+    ``headers``, ``body``, ``openai``, ``duration``, ``resume``, ``compressed``, ...).
     Returns the report when the server passes.
     """
     if fail_on not in SEVERITIES:
