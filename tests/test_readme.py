@@ -21,8 +21,9 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
-from typing import List, NamedTuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import pytest
 
@@ -84,20 +85,27 @@ class Block(NamedTuple):
     text: str
 
 
+# A fence, indented or not (a block in a list item): ``` or ~~~ and the language.
+FENCE = re.compile(r"\s*(```|~~~)\s*(\S*)")
+
+
 def _blocks() -> List[Block]:
     blocks: List[Block] = []
     heading = "top"
-    opening = None
+    opening: Optional[Tuple[int, str, str]] = None  # line, fence, language
     lines: List[str] = []
     for number, line in enumerate(README.read_text(encoding="utf-8").splitlines(), start=1):
+        fence = FENCE.match(line)
         if opening is None:
             if line.startswith("#"):
                 heading = line.lstrip("#").strip()
-            elif line.startswith("```"):
-                opening = (number, line[3:].strip())
+            elif fence:
+                opening = (number, fence.group(1), fence.group(2))
                 lines = []
-        elif line.startswith("```"):
-            blocks.append(Block(heading, opening[0], opening[1], "\n".join(lines) + "\n"))
+        elif fence and fence.group(1) == opening[1]:
+            # Indented blocks lose their indentation, as Markdown renders them.
+            text = textwrap.dedent("\n".join(lines)) + "\n"
+            blocks.append(Block(heading, opening[0], opening[2], text))
             opening = None
         else:
             lines.append(line)
@@ -125,7 +133,7 @@ def server():
         yield mock
 
 
-def _environment() -> dict:
+def _environment() -> Dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
