@@ -2,9 +2,11 @@
 
     python fuzz/hypothesis_fuzz.py [--seconds N] [TARGET ...]
 
-Runs every target in targets.py (or those named) for N seconds each
-(default 20), prints how many examples each ran, and on the first failure
-prints the shrunk failing input and its traceback and exits with status 1.
+Runs every target in targets.py (or those named) for N seconds each, one
+after another (default 20), so all of them take N seconds times their
+number; says so first, prints how many examples each ran, and on the first
+failure prints the shrunk failing input and its traceback and exits with
+status 1.
 Needs nothing but hypothesis; nothing is written to disk.
 """
 
@@ -265,14 +267,19 @@ def fuzz(name: str, seconds: float) -> bool:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=20.0, help="time per target (default 20)")
+    parser.add_argument(
+        "--seconds", type=float, default=20.0,
+        help=f"time per target, one after another (default 20; {len(TARGETS)} targets in all)",
+    )
     parser.add_argument("targets", nargs="*", metavar="TARGET",
                         help="targets to run (default: all): " + ", ".join(TARGETS))
     args = parser.parse_args(argv)
     unknown = [name for name in args.targets if name not in TARGETS]
     if unknown:
         parser.error(f"unknown target {unknown[0]!r}; choose from " + ", ".join(TARGETS))
-    for name in args.targets or list(TARGETS):
+    names = args.targets or list(TARGETS)
+    print(f"{len(names)} target(s), {args.seconds:g} s each: {len(names) * args.seconds:g} s in all")
+    for name in names:
         if not fuzz(name, args.seconds):
             return 1
     return 0
