@@ -41,7 +41,7 @@ import selectors
 import socket
 import threading
 import time
-from typing import Callable, Dict, Iterable, List, Optional, Tuple, cast
+from typing import Callable, Iterable, List, Optional, Tuple, cast
 
 from .._eventstream import EventStreamWriter, HTTP1Framing, Item
 from .._http11 import RequestHead, header_value, request_body_framing
@@ -49,9 +49,9 @@ from ..chunked import ChunkedDecoder
 from ..errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
 
 try:
-    from ssl import SSLSocket, SSLWantReadError
+    from ssl import SSLWantReadError
 except ImportError:  # a CPython built without OpenSSL
-    SSLSocket = SSLWantReadError = ()  # type: ignore[assignment,misc]
+    SSLWantReadError = ()  # type: ignore[assignment,misc]
 
 __all__ = ["Item", "Source", "StreamContext", "stream_events", "read_request_body", "DEFAULT_MAX_BODY_SIZE"]
 
