@@ -12,7 +12,7 @@ waits. Each stream has two threads:
 A departed client is found by readiness, not by a timer: its socket turns
 readable at EOF or reset. One watcher thread per process waits on every
 streaming socket at once (a selector: epoll or kqueue where there is one),
-so a stream costs no extra thread or file descriptor for it. A readable
+so watching costs a stream no thread or file descriptor of its own. A readable
 socket is reported once to its stream's calling thread, which looks at it:
 EOF or an error ends the stream; bytes are read and dropped (a client may
 pipeline its next request, or send garbage; bytes are no sign of life, and
@@ -37,6 +37,7 @@ it sends the last chunk, so the watcher never reports a next request.
 """
 
 import email.utils
+import os
 import selectors
 import socket
 import threading
@@ -56,6 +57,10 @@ except ImportError:  # a CPython built without OpenSSL
 __all__ = ["Item", "Source", "StreamContext", "stream_events", "read_request_body", "DEFAULT_MAX_BODY_SIZE"]
 
 _READ_SIZE = 65536
+
+# Where there is neither epoll nor kqueue (Windows), select() takes at most
+# 512 sockets: the streams past that many are not watched.
+_SELECT_LIMIT = 500
 
 # A chat completion request with a long history is tens of KiB; a request
 # body is held in memory whole, so the bound stays modest.
@@ -321,12 +326,26 @@ class _ReadinessWatcher:
         self._lock = threading.Lock()
         self._selector: Optional[selectors.BaseSelector] = None
         self._poke_socket: Optional[socket.socket] = None
+        self._poked_socket: Optional[socket.socket] = None
+
+    def after_fork_in_child(self) -> None:
+        # The child has none of its parent's threads, and must not touch its
+        # parent's epoll instance: it closes its copies and starts afresh.
+        self._lock = threading.Lock()
+        if self._selector is not None:
+            for sock in (self._poke_socket, self._poked_socket):
+                cast(socket.socket, sock).close()
+            self._selector.close()
+            self._selector = self._poke_socket = self._poked_socket = None
 
     def watch(self, connection: _Connection) -> None:
         with self._lock:
             if self._selector is None:
                 self._start()
-            cast(selectors.BaseSelector, self._selector).register(connection.sock, selectors.EVENT_READ, connection)
+            selector = cast(selectors.BaseSelector, self._selector)
+            if isinstance(selector, selectors.SelectSelector) and len(selector.get_map()) >= _SELECT_LIMIT:
+                return  # found by its writes alone, as select() would fail
+            selector.register(connection.sock, selectors.EVENT_READ, connection)
             # A select() or poll() under way would not see the new socket.
             self._poke()
 
@@ -348,7 +367,7 @@ class _ReadinessWatcher:
         receive.setblocking(False)
         send.setblocking(False)
         selector.register(receive, selectors.EVENT_READ, None)
-        self._selector, self._poke_socket = selector, send
+        self._selector, self._poke_socket, self._poked_socket = selector, send, receive
         thread = threading.Thread(target=self._run, args=(selector, receive), name="sse_core disconnect watcher")
         thread.daemon = True
         thread.start()
@@ -398,11 +417,14 @@ class _ReadinessWatcher:
             return False
 
     def _stop(self) -> None:
-        cast(socket.socket, self._poke_socket).close()
-        self._selector = self._poke_socket = None
+        cast(socket.socket, self._poke_socket).close()  # the thread closes the other end
+        self._selector = self._poke_socket = self._poked_socket = None
 
 
 _WATCHER = _ReadinessWatcher()
+
+if hasattr(os, "register_at_fork"):  # e.g. socketserver.ForkingMixIn
+    os.register_at_fork(after_in_child=_WATCHER.after_fork_in_child)
 
 
 def _send(sock: socket.socket, data: bytes, send_timeout: Optional[float]) -> bool:
