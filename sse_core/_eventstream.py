@@ -104,10 +104,7 @@ class EventStreamWriter:
         """The first bytes of the body: ``retry`` when given, else ``b""``."""
         return self._start
 
-    @staticmethod
-    def item(item: Item) -> bytes:
-        """An item's bytes (see :func:`encode_item`)."""
-        return encode_item(item)
+    item = staticmethod(encode_item)  # an item's bytes; no extra call per event
 
     @staticmethod
     def heartbeat() -> bytes:

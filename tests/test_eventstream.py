@@ -1,8 +1,10 @@
 """The server's sans-IO event-stream writer and its HTTP/1.x framing, one rule per test."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from sse_core import Event
+from sse_core import ChunkedDecoder, Event
 from sse_core._eventstream import HEARTBEAT, EventStreamWriter, HTTP1Framing, encode_item, event_stream_fields
 from sse_core._http11 import ResponseHeadReader
 from sse_core.errors import LocalProtocolError
@@ -116,3 +118,13 @@ def test_calls_out_of_order_are_local_errors():
         framing.frame(b"x")  # after the last chunk
     with pytest.raises(LocalProtocolError):
         framing.end()
+
+
+@given(st.lists(st.binary(max_size=300), max_size=8), st.integers(min_value=1, max_value=64))
+def test_chunked_frames_and_last_chunk_decode_to_the_same_bytes_in_any_split(pieces, read_size):
+    framing = HTTP1Framing("GET", "1.1")
+    framing.head([])
+    wire = b"".join(framing.frame(piece) for piece in pieces) + framing.end()
+    decoder = ChunkedDecoder()
+    body = b"".join(decoder.feed(wire[at : at + read_size]) for at in range(0, len(wire), read_size))
+    assert body == b"".join(pieces) and decoder.done and decoder.unused == b""
