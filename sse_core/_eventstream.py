@@ -53,6 +53,10 @@ _FRAMING_FIELDS = frozenset(
 _ENCODE_KEYWORDS = frozenset(["data", "event", "id", "retry", "comment"])
 
 
+def _as_is(data: bytes) -> bytes:
+    return data
+
+
 def event_stream_fields(headers: Sequence[Tuple[str, str]] = ()) -> List[Tuple[str, str]]:
     """The head fields of an event-stream response: ``headers`` (the caller's), then the standard ones.
 
@@ -142,18 +146,22 @@ class HTTP1Framing:
             headers.append(("Transfer-Encoding", "chunked"))
         data = encode_response_head(200, "OK", headers, self.response_version)
         self._state = "body" if self.has_body else "done"
+        if self.has_body:
+            # frame() runs once per event: while the body is open, the
+            # instance's own attribute is the bare framing function.
+            self.frame = encode_chunk if self.chunked else _as_is  # type: ignore[method-assign]
         return data
 
     def frame(self, data: bytes) -> bytes:
         """``data`` as it goes on the wire: a chunk, or as is (``b""`` stays ``b""``)."""
-        if self._state != "body":
-            self._expect("body")
-        return encode_chunk(data) if self.chunked else data
+        self._expect("body")  # only reached outside the body, see head()
+        return data
 
     def end(self) -> bytes:
         """The bytes that end a complete body: the last chunk, or ``b""`` (then the connection closes)."""
         self._expect("body")
         self._state = "done"
+        del self.frame
         return encode_last_chunk() if self.chunked else b""
 
     def _expect(self, state: str) -> None:
