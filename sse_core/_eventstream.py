@@ -157,6 +157,18 @@ class HTTP1Framing:
         self._expect("body")  # only reached outside the body, see head()
         return data
 
+    def drop_received(self, data: bytes) -> None:
+        """Note bytes the client sent while the body is being sent: they are dropped.
+
+        A client may pipeline its next request, but it cannot be answered
+        before an endless stream ends, and a server that must watch the
+        connection for EOF has to read past it: the connection is then not
+        kept for another request (a client retries an unanswered one on a
+        new connection, RFC 9112 9.3.1).
+        """
+        if data:
+            self.keep_alive = False
+
     def end(self) -> bytes:
         """The bytes that end a complete body: the last chunk, or ``b""`` (then the connection closes)."""
         self._expect("body")

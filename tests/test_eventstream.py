@@ -128,3 +128,12 @@ def test_chunked_frames_and_last_chunk_decode_to_the_same_bytes_in_any_split(pie
     decoder = ChunkedDecoder()
     body = b"".join(decoder.feed(wire[at : at + read_size]) for at in range(0, len(wire), read_size))
     assert body == b"".join(pieces) and decoder.done and decoder.unused == b""
+
+
+def test_bytes_received_during_the_body_mean_the_connection_is_not_kept():
+    framing = HTTP1Framing("GET", "1.1")
+    framing.head([])
+    framing.drop_received(b"")
+    assert framing.keep_alive
+    framing.drop_received(b"GET /next HTTP/1.1\r\n")
+    assert not framing.keep_alive

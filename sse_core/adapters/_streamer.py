@@ -182,7 +182,7 @@ def stream_events(
     if not _send(sock, first + framing.frame(writer.start()), send_timeout):
         return False
 
-    connection = _Connection(sock, framing.frame, send_timeout)
+    connection = _Connection(sock, framing, send_timeout)
     producer = _Producer(source, StreamContext(request_head, body, connection.ended), connection, writer.item)
     producer.start()
     complete = False
@@ -197,22 +197,22 @@ def stream_events(
         producer.join()
     if producer.error is not None:
         raise producer.error
-    return complete and framing.keep_alive and not connection.dropped
+    return complete and framing.keep_alive
 
 
 class _Connection:
     """The socket both threads write to, one whole write at a time, and the news the calling thread waits for."""
 
-    def __init__(self, sock: socket.socket, frame: Callable[[bytes], bytes], send_timeout: Optional[float]) -> None:
+    def __init__(self, sock: socket.socket, framing: HTTP1Framing, send_timeout: Optional[float]) -> None:
         self.sock = sock
-        self.frame = frame
+        self.framing = framing
+        self.frame = framing.frame
         self.send_timeout = send_timeout
         self.ended = threading.Event()  # the stream is over: writes are refused, ctx.wait returns
         # Set, after what it announces, by the producer when it finishes,
         # by end(), and by the watcher when the socket turns readable.
         self.wakeup = threading.Event()
         self.readable = False
-        self.dropped = 0  # bytes the client sent during the stream, read and thrown away
         self.lock = threading.Lock()
         self.quiet_since = time.monotonic()  # the last write
 
@@ -244,7 +244,7 @@ class _Connection:
             except OSError:  # reset
                 data = b""
             if data:
-                self.dropped += len(data)
+                self.framing.drop_received(data)
             else:
                 self.end()
 
