@@ -11,7 +11,8 @@ does not share the same rules:
   connection: chunked when both sides speak HTTP/1.1 (so the last chunk
   tells a complete stream from a cut one, and the connection can carry
   another request), else delimited by closing the connection; the
-  ``Connection`` and ``Transfer-Encoding`` fields; no body for ``HEAD``.
+  ``Connection`` and ``Transfer-Encoding`` fields; no body for ``HEAD``;
+  no keep-alive after bytes the client sent during the stream.
 
 Neither holds a socket, a thread or a clock: a driver calls them and moves
 the bytes (adding a ``Date`` field of its own, since the core reads no clock).
@@ -154,8 +155,9 @@ class HTTP1Framing:
 
     def frame(self, data: bytes) -> bytes:
         """``data`` as it goes on the wire: a chunk, or as is (``b""`` stays ``b""``)."""
-        self._expect("body")  # only reached outside the body, see head()
-        return data
+        # Reached only outside the body: inside it, head() put the bare
+        # framing function in this method's place.
+        raise self._out_of_order("body")
 
     def drop_received(self, data: bytes) -> None:
         """Note bytes the client sent while the body is being sent: they are dropped.
@@ -178,4 +180,7 @@ class HTTP1Framing:
 
     def _expect(self, state: str) -> None:
         if self._state != state:
-            raise LocalProtocolError(f"event-stream response: expected {state!r}, but it is at {self._state!r}")
+            raise self._out_of_order(state)
+
+    def _out_of_order(self, state: str) -> LocalProtocolError:
+        return LocalProtocolError(f"event-stream response: expected {state!r}, but it is at {self._state!r}")
