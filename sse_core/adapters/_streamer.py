@@ -48,6 +48,7 @@ from .._eventstream import EventStreamWriter, HTTP1Framing, Item
 from .._http11 import RequestHead, header_value, request_body_framing
 from ..chunked import ChunkedDecoder
 from ..errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
+from ._io import READ_SIZE
 
 try:
     from ssl import SSLWantReadError
@@ -55,8 +56,6 @@ except ImportError:  # a CPython built without OpenSSL
     SSLWantReadError = ()  # type: ignore[assignment,misc]
 
 __all__ = ["Item", "Source", "StreamContext", "stream_events", "read_request_body", "DEFAULT_MAX_BODY_SIZE"]
-
-_READ_SIZE = 65536
 
 # Where there is neither epoll nor kqueue (Windows), select() takes at most
 # 512 sockets: the streams past that many are not watched.
@@ -238,7 +237,7 @@ class _Connection:
                 return
             try:
                 self.sock.settimeout(0)  # _send sets send_timeout again before each write
-                data = self.sock.recv(_READ_SIZE)
+                data = self.sock.recv(READ_SIZE)
             except (BlockingIOError, SSLWantReadError):  # a TLS record with no data in it
                 return
             except OSError:  # reset
