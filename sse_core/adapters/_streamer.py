@@ -16,10 +16,9 @@ so watching costs a stream no thread or file descriptor of its own. A readable
 socket is reported once to its stream's calling thread, which looks at it:
 EOF or an error ends the stream; bytes are read and dropped (a client may
 pipeline its next request, or send garbage; bytes are no sign of life, and
-reading them lets a later EOF show), and then the connection is closed after
-the stream instead of being kept for a next request it no longer holds
-whole; nothing to read (a TLS record that is not data) is no news. Then the
-socket is watched again. A client that vanishes without a word (half-open)
+reading them lets a later EOF show), and then the connection is not kept
+for another request (``HTTP1Framing.drop_received``); nothing to read (a TLS
+record that is not data) is no news. Then the socket is watched again. A client that vanishes without a word (half-open)
 sends nothing: a heartbeat write that fails or takes longer than
 ``send_timeout`` finds it. TLS sockets are read only under the write lock,
 as OpenSSL allows one call at a time on a connection; plaintext OpenSSL
