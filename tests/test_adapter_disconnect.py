@@ -124,6 +124,19 @@ def test_stray_byte_then_close_leaves_no_thread_or_socket(serve):
         assert settles(open_fds, fds, 1.0)
 
 
+def test_tls_client_sending_bytes_then_closing_is_found_gone(tls_contexts):
+    # The TLS socket is read (under the write lock), not peeked at: the
+    # bytes are dropped, and the close behind them ends the stream.
+    source = WaitingSource()
+    with streaming(source, tls=tls_contexts, heartbeat=None) as stream:
+        stream.client.read_items(1)
+        stream.client.sock.sendall(b"x")
+        stream.client.close()
+        assert source.closed.wait(1.0)
+        stream.thread.join(TIMEOUT)
+    assert stream.outcome == [False]
+
+
 def fionread(sock: socket.socket) -> int:
     """How many received bytes ``sock`` holds unread."""
     import fcntl
