@@ -17,9 +17,11 @@ from sse_core._http11 import (
     ResponseHeadReader,
     encode_request_head,
     encode_response_head,
+    content_length,
     header_value,
     request_body_framing,
     response_body_framing,
+    transfer_codings,
 )
 from sse_core.errors import LimitExceeded, LocalProtocolError, RemoteProtocolError, SSEError
 
@@ -318,6 +320,32 @@ def test_limit_disabled():
     assert response(head_of_size(DEFAULT_MAX_HEAD_SIZE * 2), max_head_size=None).status == 200
 
 
+def test_head_over_limit_is_a_431():
+    with pytest.raises(LimitExceeded) as info:
+        ResponseHeadReader(max_head_size=100).feed(head_of_size(101))
+    assert info.value.error_status_hint == 431
+
+
+def test_unsupported_version_is_a_505():
+    with pytest.raises(RemoteProtocolError) as info:
+        RequestHeadReader().feed(b"GET / HTTP/2.0\r\n\r\n")
+    assert info.value.error_status_hint == 505
+
+
+def test_malformed_head_is_a_400():
+    with pytest.raises(RemoteProtocolError) as info:
+        RequestHeadReader().feed(b"GET / HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n")
+    assert info.value.error_status_hint == 400
+
+
+def test_buffered_is_the_incomplete_head_then_zero():
+    reader = ResponseHeadReader()
+    reader.feed(b"HTTP/1.1 200 OK\r\n")
+    assert reader.buffered == 17
+    reader.feed(b"\r\nbody")
+    assert reader.buffered == 0 and reader.unused == b"body"
+
+
 def test_default_limit():
     assert check(ResponseHeadReader, head_of_size(DEFAULT_MAX_HEAD_SIZE)).error is None
     assert check(ResponseHeadReader, head_of_size(DEFAULT_MAX_HEAD_SIZE + 1)).error is LimitExceeded
@@ -505,3 +533,42 @@ def test_any_bytes_only_sse_errors_and_any_split_agrees(data, step):
         pieces = [data[i : i + step] for i in range(0, len(data), step)]
         assert read(reader_class, pieces, max_head_size=64) == whole
         assert read(reader_class, [data[i : i + 1] for i in range(len(data))], max_head_size=64) == whole
+
+
+# --- transfer_codings, content_length ------------------------------------------
+
+
+def test_transfer_codings_lowercased_in_order_without_parameters():
+    headers = [("transfer-encoding", "GZIP;q=1, , chunked"), ("transfer-encoding", "Chunked")]
+    assert transfer_codings(headers) == ["gzip", "chunked", "chunked"]
+
+
+def test_transfer_codings_absent_is_none():
+    assert transfer_codings([("content-length", "3")]) is None
+
+
+@pytest.mark.parametrize("value", ["", " , ", "@@, chunked", "chunked, \x01"])
+def test_transfer_codings_malformed_is_rejected(value):
+    with pytest.raises(RemoteProtocolError):
+        transfer_codings([("transfer-encoding", value)])
+
+
+def test_transfer_codings_with_content_length_is_rejected():
+    with pytest.raises(RemoteProtocolError):
+        transfer_codings([("transfer-encoding", "chunked"), ("content-length", "3")])
+
+
+def test_content_length_absent_is_none():
+    assert content_length([]) is None
+
+
+@pytest.mark.parametrize("value", ["999999999999999999", "0" * 30 + "5"])
+def test_content_length_up_to_18_significant_digits(value):
+    assert content_length([("content-length", value)]) == int(value)
+
+
+@pytest.mark.parametrize("value", ["9223372036854775808", "18446744073709551616", "1" * 19])
+def test_content_length_of_19_digits_or_more_is_rejected(value):
+    # 2**63 and 2**64 never reach a slice or a countdown.
+    with pytest.raises(RemoteProtocolError):
+        content_length([("content-length", value)])

@@ -1,38 +1,119 @@
 """The same exchange as ``_socket_transport``, done by ``http.client``.
 
 http.client de-chunks the body and ``read1`` returns what one ``recv``
-brought, so nothing waits for a buffer to fill. Its parsing is the
-stdlib's, more lenient than sse_core's: a head cut short by the peer passes
-as complete, chunk lines are read with ``int(line, 16)``, and the response
-head is read under one socket timeout (so ``Timeouts.total`` can be
-overrun by a peer that trickles its head).
+brought, so nothing waits for a buffer to fill. Where the standard library
+is lenient or unbounded, it reads through :class:`_ResponseSocket`, so that
+both transports give the same verdicts:
+
+- the bytes of the response head also pass through sse_core's
+  :class:`~sse_core._body.ResponseReader`, which raises for what
+  http.client would accept (a malformed field line, a head cut short,
+  both Transfer-Encoding and Content-Length) and stops a flood of interim
+  responses at ``max_interim_responses``;
+- every ``recv`` is bounded by ``Timeouts.total`` as well as the read's own
+  timeout, however many ``recv`` calls http.client makes for one read;
+- the trailer section is read through a
+  :class:`~sse_core.chunked.ChunkedDecoder`, within its bound, instead of
+  line after line without end.
+
+Chunk-size lines are still read with ``int(line, 16)``, which takes ``0x``
+and ``_``: the body bytes can differ on such input, never the bounds.
 """
 
+import functools
 import http.client
+import io
 import socket
 import ssl
 from typing import Optional
 
-from .._http11 import ResponseHead, response_body_framing
+from .._body import NEED_DATA, ResponseReader
+from .._http11 import DEFAULT_MAX_HEAD_SIZE, ResponseHead
+from ..chunked import DEFAULT_MAX_TRAILER_SIZE, ChunkedDecoder
 from ..errors import RemoteProtocolError
+from ._io import READ_SIZE
 from ._request import Request
 from ._socket_transport import shutdown
 from ._timeouts import Deadline
 
 __all__ = ["HTTPClientTransport"]
 
-_READ_SIZE = 65536
+
+class _ResponseSocket(io.RawIOBase):
+    # What http.client reads the response from, in place of the file it
+    # makes of the socket: the same recv calls, each bounded in time, with
+    # the head checked on the way.
+
+    def __init__(self, sock: socket.socket, reader: ResponseReader) -> None:
+        super().__init__()
+        self._sock = sock
+        self._head: Optional[ResponseReader] = reader  # None once the final head is in
+        self.deadline: Optional[Deadline] = None
+        self.timeout: Optional[float] = None  # the timeout of the read in progress
+        # The file http.client made of the socket, unread: while it is open,
+        # closing the connection leaves the socket open for the response,
+        # as it does without this class.
+        self.socket_file: Optional[io.IOBase] = None
+
+    def close(self) -> None:
+        if self.socket_file is not None:
+            self.socket_file.close()
+        super().close()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        deadline = self.deadline
+        timeout = self.timeout
+        if deadline is not None:
+            # Bytes that keep coming never let a socket timeout fire.
+            if deadline.expired():
+                raise socket.timeout("Timeouts.total ran out")
+            remaining = deadline.read_timeout()[0]
+            if timeout is None or (remaining is not None and remaining < timeout):
+                timeout = remaining
+        self._sock.settimeout(timeout)
+        size = self._sock.recv_into(buffer)
+        if self._head is not None:
+            self._check_head(bytes(memoryview(buffer)[:size]))
+        return size
+
+    def _check_head(self, data: bytes) -> None:
+        reader = self._head
+        assert reader is not None
+        reader.feed(data)
+        if reader.next_event() is not NEED_DATA:  # raises for what sse_core refuses
+            self._head = None
 
 
 class _FinalResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args: object, source: _ResponseSocket, **kwargs: object) -> None:
+        super().__init__(sock, *args, **kwargs)  # type: ignore[arg-type]
+        source.socket_file = self.fp
+        self.fp = io.BufferedReader(source, READ_SIZE)
+
     # http.client skips 100 Continue only and would return 103 Early Hints
     # as the response. Reporting every interim status as 100 makes begin()
-    # skip them all, as RFC 9110 section 15.2 asks; 101 stays final.
+    # skip them all, as RFC 9110 section 15.2 asks; 101 stays final. The
+    # head check counts them and stops a flood.
     def _read_status(self):  # type: ignore[no-untyped-def]
         version, status, reason = super()._read_status()  # type: ignore[misc]
         if 100 < status < 200 and status != 101:
             status = http.client.CONTINUE
         return version, status, reason
+
+    # http.client reads trailer lines until an empty one, with no bound on
+    # their number, and takes EOF for the end: read them as the socket
+    # transport does instead.
+    def _read_and_discard_trailer(self) -> None:
+        trailer = ChunkedDecoder()
+        trailer.feed(b"0\r\n")
+        while not trailer.done:
+            line = self.fp.readline(DEFAULT_MAX_TRAILER_SIZE + 1)
+            if not line:
+                trailer.close()  # raises: the body ended early
+            trailer.feed(line)
 
 
 class HTTPClientTransport:
@@ -43,17 +124,18 @@ class HTTPClientTransport:
         request: Request,
         *,
         ssl_context: Optional[ssl.SSLContext] = None,
-        max_head_size: Optional[int] = None,
+        max_head_size: Optional[int] = DEFAULT_MAX_HEAD_SIZE,
     ) -> None:
-        # max_head_size is accepted for a uniform signature; http.client
-        # enforces its own bounds (65536 bytes a line, 100 header fields).
+        # max_head_size bounds the head check; http.client also enforces
+        # its own bounds (65536 bytes a line, 100 header fields).
         self.request = request
         self.ssl_context = ssl_context
+        self.max_head_size = max_head_size
         self._conn: Optional[http.client.HTTPConnection] = None
         # Kept apart from conn.sock: http.client drops that reference when
-        # the response will close the connection, and read timeouts are set
-        # on the socket before every read.
+        # the response will close the connection.
         self._sock: Optional[socket.socket] = None
+        self._source: Optional[_ResponseSocket] = None
         self._response: Optional[http.client.HTTPResponse] = None
 
     def connect(self, timeout: Optional[float]) -> None:
@@ -64,14 +146,16 @@ class HTTPClientTransport:
             conn = http.client.HTTPSConnection(request.host, request.port, timeout=timeout, context=context)
         else:
             conn = http.client.HTTPConnection(request.host, request.port, timeout=timeout)
-        conn.response_class = _FinalResponse
         self._conn = conn
         conn.connect()
         self._sock = conn.sock
+        reader = ResponseReader(request.method, max_head_size=self.max_head_size)
+        self._source = _ResponseSocket(conn.sock, reader)
+        conn.response_class = functools.partial(_FinalResponse, source=self._source)  # type: ignore[assignment]
 
     def exchange(self, deadline: Deadline) -> ResponseHead:
-        conn, sock = self._conn, self._sock
-        if conn is None or sock is None:
+        conn, sock, source = self._conn, self._sock, self._source
+        if conn is None or sock is None or source is None:
             raise RuntimeError("connect() first")
         request = self.request
         sock.settimeout(deadline.read_timeout()[0])
@@ -81,7 +165,7 @@ class HTTPClientTransport:
         for name, value in request.headers:
             conn.putheader(name, value)
         conn.endheaders(request.body or None)
-        sock.settimeout(deadline.read_timeout()[0])
+        source.deadline = deadline
         try:
             response = conn.getresponse()
         except http.client.HTTPException as exc:
@@ -89,19 +173,15 @@ class HTTPClientTransport:
         self._response = response
         version = "1.1" if response.version == 11 else "1.0"
         headers = [(name.lower(), value) for name, value in response.getheaders()]
-        head = ResponseHead(version, response.status, response.reason, headers)
-        # http.client lets Transfer-Encoding override Content-Length; refuse
-        # that message exactly as the socket transport does.
-        response_body_framing(head, request.method)
-        return head
+        return ResponseHead(version, response.status, response.reason, headers)
 
     def read(self, timeout: Optional[float]) -> Optional[bytes]:
-        response, sock = self._response, self._sock
-        if response is None or sock is None:
+        response, source = self._response, self._source
+        if response is None or source is None:
             raise RuntimeError("exchange() first")
-        sock.settimeout(timeout)
+        source.timeout = timeout
         try:
-            data = response.read1(_READ_SIZE)
+            data = response.read1(READ_SIZE)
         except http.client.IncompleteRead as exc:
             raise RemoteProtocolError("chunked body ended early") from exc
         except http.client.HTTPException as exc:

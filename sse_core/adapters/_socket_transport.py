@@ -1,22 +1,21 @@
 """Our own HTTP/1.1 client exchange over ``socket`` (and ``ssl`` for https).
 
-Parsing is sse_core's: ``_http11`` for the head and its framing rules,
-:class:`~sse_core.ChunkedDecoder` for a chunked body.
+Connecting and TLS are here; every protocol question (the head, interim
+responses, which framing, the body's bytes, its end and its faults) is
+answered by :class:`~sse_core._body.ResponseReader`, which this loop feeds.
 """
 
 import socket
 import ssl
 from typing import Optional
 
-from .._http11 import DEFAULT_MAX_HEAD_SIZE, ResponseHead, ResponseHeadReader, response_body_framing
-from ..chunked import ChunkedDecoder
-from ..errors import RemoteProtocolError
+from .._body import NEED_DATA, Data, ResponseReader
+from .._http11 import DEFAULT_MAX_HEAD_SIZE, ResponseHead
+from ._io import READ_SIZE
 from ._request import Request
 from ._timeouts import Deadline
 
 __all__ = ["SocketTransport", "shutdown"]
-
-_READ_SIZE = 65536
 
 
 class SocketTransport:
@@ -25,7 +24,8 @@ class SocketTransport:
     ``read`` does at most one ``recv``, so the caller's timeout bounds each
     wait for bytes, and returns the body bytes it decoded (possibly none,
     when it only received framing) or None at the end of the body. A body
-    cut short raises RemoteProtocolError.
+    cut short or malformed raises RemoteProtocolError, a fault behind bytes
+    already returned at the next call, before it waits for more.
     """
 
     def __init__(
@@ -37,12 +37,8 @@ class SocketTransport:
     ) -> None:
         self.request = request
         self.ssl_context = ssl_context
-        self.max_head_size = max_head_size
         self._sock: Optional[socket.socket] = None
-        self._framing = "none"
-        self._remaining: Optional[int] = None  # Content-Length bytes still due
-        self._chunked: Optional[ChunkedDecoder] = None
-        self._unread = b""  # body bytes that arrived with the head
+        self._reader = ResponseReader(request.method, max_head_size=max_head_size)
 
     def connect(self, timeout: Optional[float]) -> None:
         request = self.request
@@ -58,55 +54,38 @@ class SocketTransport:
         self._sock = sock
 
     def exchange(self, deadline: Deadline) -> ResponseHead:
-        """Send the request and return the final response head (1xx skipped)."""
+        """Send the request and return the final response head (1xx skipped).
+
+        ``Timeouts.total`` bounds the whole wait, however the head trickles
+        in; running out raises ``socket.timeout``.
+        """
         sock = self._connected()
         sock.settimeout(deadline.read_timeout()[0])
         sock.sendall(self.request.head + self.request.body)
-        data = b""
         while True:
-            reader = ResponseHeadReader(max_head_size=self.max_head_size)
-            head = reader.feed(data) if data else None
-            while head is None:
-                sock.settimeout(deadline.read_timeout()[0])
-                data = sock.recv(_READ_SIZE)
-                if not data:
-                    reader.close()
-                    raise RemoteProtocolError("connection closed before the response head")
-                head = reader.feed(data)
-            data = reader.unused
-            # Interim responses precede the real one (RFC 9110 section 15.2);
-            # 101 is final, and an error here since we never ask to upgrade.
-            if not (100 <= head.status < 200 and head.status != 101):
-                break
-        self._framing, self._remaining = response_body_framing(head, self.request.method)
-        if self._framing == "chunked":
-            self._chunked = ChunkedDecoder()
-        self._unread = data
-        return head
+            event = self._reader.next_event()
+            if isinstance(event, ResponseHead):
+                return event
+            # Bytes that keep coming never let a socket timeout fire.
+            if deadline.expired():
+                raise socket.timeout("Timeouts.total ran out before the response head")
+            self._receive(deadline.read_timeout()[0])
 
     def read(self, timeout: Optional[float]) -> Optional[bytes]:
-        if self._framing == "none" or self._remaining == 0:
-            return None
-        if self._chunked is not None and self._chunked.done:
-            return None
-        if self._unread:
-            data, self._unread = self._unread, b""
-        else:
-            sock = self._connected()
-            sock.settimeout(timeout)
-            data = sock.recv(_READ_SIZE)
-        if self._chunked is not None:
-            if not data:
-                self._chunked.close()  # raises unless the body was complete
-                return None
-            return self._chunked.feed(data)
-        if self._remaining is None:
-            return data or None
-        if not data:
-            raise RemoteProtocolError(f"connection closed with {self._remaining} body bytes still due")
-        data = data[: self._remaining]
-        self._remaining -= len(data)
-        return data
+        # Ask the reader first: an event, or a fault, may be waiting in
+        # what the last recv brought.
+        event = self._reader.next_event()
+        if event is NEED_DATA:
+            self._receive(timeout)
+            event = self._reader.next_event()
+            if event is NEED_DATA:
+                return b""
+        return event.data if isinstance(event, Data) else None
+
+    def _receive(self, timeout: Optional[float]) -> None:
+        sock = self._connected()
+        sock.settimeout(timeout)
+        self._reader.feed(sock.recv(READ_SIZE))  # b"" at EOF tells the reader the input ended
 
     def _connected(self) -> socket.socket:
         if self._sock is None:
