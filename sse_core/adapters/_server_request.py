@@ -11,9 +11,8 @@ import socket
 import time
 from typing import Callable, NamedTuple, Optional
 
-from .._http11 import RequestHead, RequestHeadReader, encode_response_head, header_value, request_body_framing
-from ..chunked import ChunkedDecoder
-from ..errors import LimitExceeded, RemoteProtocolError
+from .._body import DEFAULT_MAX_BODY_SIZE, NEED_DATA, ConnectionClosed, Data, EndOfMessage, RequestReader
+from .._http11 import RequestHead, encode_response_head
 
 __all__ = ["DEFAULT_REQUEST_TIMEOUT", "DEFAULT_MAX_BODY_SIZE", "ReceivedRequest", "receive_request"]
 
@@ -22,10 +21,6 @@ __all__ = ["DEFAULT_REQUEST_TIMEOUT", "DEFAULT_MAX_BODY_SIZE", "ReceivedRequest"
 # read; a legitimate request (a chat prompt, kilobytes) takes milliseconds,
 # while each slow client holds a thread of a threaded server.
 DEFAULT_REQUEST_TIMEOUT = 30.0
-
-# A chat completion request with a long history is tens of KiB; a request
-# body is held in memory whole, so the bound stays modest.
-DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
 _READ_SIZE = 65536
 
@@ -61,54 +56,38 @@ def receive_request(
     deadline = None if timeout is None else time.monotonic() + timeout
     previous_timeout = sock.gettimeout()
 
-    def receive(size: int) -> bytes:
+    def wait_until_deadline() -> None:
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise socket.timeout("the request took longer than request_timeout")
             sock.settimeout(remaining)
-        return read(size)
 
+    reader = RequestReader(max_head_size=max_head_size, max_body_size=max_body_size)
+    if buffered:
+        reader.feed(buffered)
+    head: Optional[RequestHead] = None
+    body = bytearray()
+    continue_sent = False
     try:
-        reader = RequestHeadReader(max_head_size=max_head_size)
-        head = reader.feed(buffered) if buffered else None
-        while head is None:
-            data = receive(_READ_SIZE)
-            if not data:
-                reader.close()  # raises when part of a head came
+        while True:
+            event = reader.next_event()
+            if isinstance(event, RequestHead):
+                head = event
+            elif isinstance(event, Data):
+                body += event.data
+            elif isinstance(event, EndOfMessage):
+                assert head is not None
+                return ReceivedRequest(head, bytes(body), reader.unused)
+            elif isinstance(event, ConnectionClosed):
                 return None
-            head = reader.feed(data)
-        body, unused = _read_body(head, reader.unused, receive, max_body_size, sock, continue_version)
-        return ReceivedRequest(head, body, unused)
+            else:
+                assert event is NEED_DATA
+                if continue_version is not None and reader.expects_continue and not continue_sent:
+                    wait_until_deadline()
+                    sock.sendall(encode_response_head(100, "Continue", [], continue_version))
+                    continue_sent = True
+                wait_until_deadline()
+                reader.feed(read(_READ_SIZE))
     finally:
         sock.settimeout(previous_timeout)
-
-
-def _read_body(head, buffered, receive, max_body_size, sock, continue_version):  # interim, until the core reader lands
-    kind, length = request_body_framing(head)
-    if kind == "none":
-        return b"", buffered
-    if continue_version is not None and head.version == "1.1" and (header_value(head.headers, "expect") or "").lower() == "100-continue" and not buffered:
-        sock.sendall(encode_response_head(100, "Continue", [], continue_version))
-    if kind == "length":
-        if max_body_size is not None and length > max_body_size:
-            raise LimitExceeded("max_body_size", max_body_size, length)
-        body = bytearray(buffered[:length])
-        while len(body) < length:
-            more = receive(min(length - len(body), _READ_SIZE))
-            if not more:
-                raise RemoteProtocolError("request body cut short")
-            body += more
-        return bytes(body), buffered[length:]
-    decoder = ChunkedDecoder()
-    body = bytearray(decoder.feed(buffered))
-    while not decoder.done:
-        if max_body_size is not None and len(body) > max_body_size:
-            raise LimitExceeded("max_body_size", max_body_size, len(body))
-        more = receive(_READ_SIZE)
-        if not more:
-            decoder.close()
-        body += decoder.feed(more)
-    if max_body_size is not None and len(body) > max_body_size:
-        raise LimitExceeded("max_body_size", max_body_size, len(body))
-    return bytes(body), decoder.unused
