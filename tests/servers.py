@@ -57,7 +57,8 @@ def http_server(source, protocol_version: str = "HTTP/1.1", **options) -> Iterat
 @contextlib.contextmanager
 def strict_server(source, **options) -> Iterator[int]:
     """As http_server, with a StrictRequestHandler; its request bounds are taken out of ``options``."""
-    bounds = {name: options.pop(name) for name in ("request_timeout", "max_head_size", "max_body_size") if name in options}
+    names = ("request_timeout", "max_head_size", "max_body_size")
+    bounds = {name: options.pop(name) for name in names if name in options}
 
     class Handler(StrictRequestHandler):
         protocol_version = "HTTP/1.1"

@@ -105,6 +105,24 @@ def test_transfer_coding_other_than_chunked_gets_501(serve):
     assert head.status == 501
 
 
+def test_bad_chunk_after_a_good_one_then_silence_gets_400_at_once(serve):
+    # The client keeps the connection open: the fault must be answered
+    # without waiting for more bytes or for request_timeout.
+    with serve(echo_body) as port:
+        with connect(port) as sock:
+            body = b"2\r\nhi\r\nzz\r\n"
+            sock.sendall(request("POST /events HTTP/1.1", "Host: x", "Transfer-Encoding: chunked", body=body))
+            sock.settimeout(1.0)
+            received = sock.recv(65536)
+    assert received.startswith(b"HTTP/1.1 400 ")
+
+
+def test_chunk_size_line_over_its_bound_gets_400_not_431(serve):
+    body = b"1" * 5000  # past the 4 KiB bound, with no line end yet
+    head = refused(serve, request("POST /events HTTP/1.1", "Host: x", "Transfer-Encoding: chunked", body=body))
+    assert head.status == 400
+
+
 # --- the deadline --------------------------------------------------------------
 
 
@@ -201,3 +219,18 @@ def test_expect_100_continue_is_answered_before_the_body(serve):
             received = read_to_eof(sock)
     assert received.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b'data: {"prompt": "hi"}\n\n' in received
+
+
+# --- StrictRequestHandler's connection --------------------------------------------
+
+
+def test_strict_handler_keeps_the_connection_and_serves_pipelined_requests():
+    first = request("POST /events HTTP/1.1", "Host: x", "Transfer-Encoding: chunked", body=b"1\r\na\r\n0\r\n\r\n")
+    second = request("GET /events HTTP/1.1", "Host: x", "Connection: close")
+    with strict_server(echo_body) as port:
+        with connect(port) as sock:
+            sock.sendall(first + second)  # the second arrives with the first's body
+            received = read_to_eof(sock)
+    assert received.count(b"HTTP/1.1 200 OK\r\n") == 2
+    assert b"data: a\n\n" in received and b"data: (no body)\n\n" in received
+    assert received.endswith(b"\r\n0\r\n\r\n")
