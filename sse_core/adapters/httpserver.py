@@ -15,7 +15,7 @@ import http.client
 import http.server
 from typing import Optional, Sequence, Tuple
 
-from .._http11 import DEFAULT_MAX_HEAD_SIZE, RequestHead, header_value
+from .._http11 import DEFAULT_MAX_HEAD_SIZE, RequestHead, RequestHeadReader, header_value
 from ..errors import RemoteProtocolError
 from ._server_request import DEFAULT_MAX_BODY_SIZE, DEFAULT_REQUEST_TIMEOUT, ReceivedRequest, receive_request
 from ._streamer import Item, Source, StreamContext, stream_events
@@ -38,17 +38,18 @@ class StrictRequestHandler(http.server.BaseHTTPRequestHandler):
     Derive from it instead of ``BaseHTTPRequestHandler``: ``do_GET`` and
     the like are called as usual, with ``command``, ``path``,
     ``request_version`` and ``headers`` set, the parsed head in
-    ``request_head`` and the body already read into ``request_body``. A request is refused before any ``do_*`` runs,
-    and the connection closed, when its head is malformed or ambiguous
-    (400, e.g. a blank before a colon, an obs-fold, a NUL, no or two
-    ``Host`` fields, both framings), too large (431 past ``max_head_size``,
-    413 past ``max_body_size``), or framed with a transfer coding other
-    than chunked (501): see :meth:`refuse_request`. A client that takes
-    longer than ``request_timeout`` seconds to send a whole request is
-    disconnected without an answer; the bound also closes a kept-alive
-    connection idle that long. ``Expect: 100-continue`` is answered with
-    ``100 Continue`` before the body is read, when ``protocol_version``
-    is HTTP/1.1.
+    ``request_head`` and the body already read into ``request_body``.
+    A request is refused before any ``do_*`` runs, and the connection
+    closed, when it is malformed or ambiguous (400, e.g. a blank before a
+    colon, an obs-fold, a NUL, no or two ``Host`` fields, both framings, a
+    bad chunk), too large (431 past ``max_head_size``, 413 past
+    ``max_body_size``), framed with a transfer coding other than chunked
+    (501) or of another HTTP version (505): see :meth:`refuse_request`.
+    A client that takes longer than ``request_timeout`` seconds (None: no
+    bound) to send a whole request is disconnected without an answer; the
+    bound also closes a kept-alive connection idle that long.
+    ``Expect: 100-continue`` is answered with ``100 Continue`` before the
+    body is read, when ``protocol_version`` is HTTP/1.1.
     """
 
     request_timeout: Optional[float] = DEFAULT_REQUEST_TIMEOUT
@@ -79,8 +80,11 @@ class StrictRequestHandler(http.server.BaseHTTPRequestHandler):
                 continue_version="1.1" if self.protocol_version >= "HTTP/1.1" else None,
             )
         except RemoteProtocolError as exc:
-            self.refuse_request(exc)
             self.close_connection = True
+            try:
+                self.refuse_request(exc)
+            except OSError:  # the client has gone (e.g. it closed mid-head)
+                pass
             return
         except OSError:  # reset, or request_timeout passed: nothing to answer
             return
@@ -174,14 +178,16 @@ def send_event_stream(
     chunk, so the client sees it cut short, and is raised again here, once
     the source is closed, for ``http.server`` to report as usual.
     """
-    if body is None:
-        try:
+    try:
+        request_head = _request_head(handler)
+        if body is None:
             body = read_body(handler, max_body_size, request_timeout=request_timeout)
-        except RemoteProtocolError as exc:
-            handler.send_error(exc.error_status_hint)
-            return
-        except OSError:  # reset, or request_timeout passed
-            return
+    except RemoteProtocolError as exc:
+        handler.send_error(exc.error_status_hint)  # with Connection: close
+        return
+    except OSError:  # reset, or request_timeout passed
+        handler.close_connection = True
+        return
     keep_alive = not handler.close_connection  # read_body() sets it when the body did not end exactly
     handler.close_connection = True  # unless the stream ends whole
     handler.wfile.flush()
@@ -191,7 +197,7 @@ def send_event_stream(
     try:
         handler.close_connection = not stream_events(
             sock,
-            _request_head(handler),
+            request_head,
             body,
             source,
             response_version="1.1" if handler.protocol_version == "HTTP/1.1" else "1.0",
@@ -259,11 +265,9 @@ def _head_as_received(handler: http.server.BaseHTTPRequestHandler) -> bytes:
 
 
 def _request_head(handler: http.server.BaseHTTPRequestHandler) -> RequestHead:
+    """The request's head as sse_core reads it; RemoteProtocolError for one to refuse."""
     if isinstance(handler, StrictRequestHandler):
         return handler.request_head
-    return RequestHead(
-        handler.command,
-        handler.path,
-        "1.1" if handler.request_version == "HTTP/1.1" else "1.0",
-        [(name.lower(), value.strip(" \t")) for name, value in handler.headers.items()],
-    )
+    head = RequestHeadReader(max_head_size=None).feed(_head_as_received(handler))
+    assert head is not None  # the head is whole
+    return head
