@@ -249,9 +249,10 @@ def header_value(headers: List[Tuple[str, str]], name: str) -> Optional[str]:
     return ", ".join(values) if values else None
 
 
-# Kept, with its string answers, until checker/_capture.py and
-# adapters/_streamer.py read through _body's message readers, which own the
-# framing from then on; then these two go.
+# These two, and their string answers, stay only until their last callers
+# (checker/_capture.py, the server adapters' request reading, and the test
+# clients of tests/test_adapter_server.py and tests/test_mock_server.py)
+# read through _body's message readers, which own the framing; then they go.
 def response_body_framing(head: ResponseHead, request_method: str) -> Tuple[str, Optional[int]]:
     """Say how the body of response ``head`` is delimited (RFC 9112 section 6.3).
 

@@ -199,9 +199,8 @@ def test_transfer_encoding_with_content_length_is_refused(transport):
 def test_closing_before_the_head_raises(transport):
     with pytest.raises(RemoteProtocolError):
         run(transport, [])
-    if transport == "socket":  # http.client takes a head cut short as complete
-        with pytest.raises(RemoteProtocolError):
-            run(transport, [b"HTTP/1.1 200 OK\r\nContent-"])
+    with pytest.raises(RemoteProtocolError):
+        run(transport, [b"HTTP/1.1 200 OK\r\nContent-"])
 
 
 def test_connection_refused_is_oserror(transport):

@@ -467,6 +467,27 @@ def test_any_split_of_a_response_gives_the_same_events(message, data):
         assert read(response(), data.draw(split_points(message))) == whole
 
 
+@st.composite
+def requests(draw) -> bytes:
+    """A request with a body framed by Content-Length or chunked, or none, and maybe a pipelined tail."""
+    chunks = draw(st.lists(st.binary(max_size=20), max_size=4))
+    framing = draw(st.sampled_from(["length", "chunked", "none"]))
+    tail = draw(st.sampled_from([b"", b"GET / HTTP/1.1\r\n"]))
+    body = b"".join(chunks)
+    if framing == "length":
+        return POST + b"Content-Length: %d\r\n\r\n" % len(body) + body + tail
+    if framing == "chunked":
+        return POST + CHUNKED + b"\r\n" + b"".join(map(encode_chunk, chunks)) + encode_last_chunk() + tail
+    return b"\r\n" + POST + b"\r\n" + tail  # an empty line before a request is skipped
+
+
+@given(message=requests(), data=st.data())
+def test_any_split_of_a_request_gives_the_same_events(message, data):
+    whole = read(request(), [message], close=False)
+    assert whole.error is None and isinstance(whole.events[-1], EndOfMessage)
+    assert read(request(), data.draw(split_points(message)), close=False) == whole
+
+
 @given(blob=st.binary(max_size=120), data=st.data())
 def test_any_bytes_give_events_or_remote_protocol_error_at_any_split(blob, data):
     for make, message in ((response(max_head_size=64), OK + blob), (request(max_head_size=64, max_body_size=16), POST + blob)):

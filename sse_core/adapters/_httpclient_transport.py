@@ -2,8 +2,9 @@
 
 http.client de-chunks the body and ``read1`` returns what one ``recv``
 brought, so nothing waits for a buffer to fill. Where the standard library
-is lenient or unbounded, it reads through :class:`_ResponseSocket`, so that
-both transports give the same verdicts:
+is lenient or unbounded, :class:`_ResponseSocket` (what the response reads
+from) and :class:`_FinalResponse` step in, so that both transports give the
+same verdicts:
 
 - the bytes of the response head also pass through sse_core's
   :class:`~sse_core._body.ResponseReader`, which raises for what
@@ -16,8 +17,10 @@ both transports give the same verdicts:
   :class:`~sse_core.chunked.ChunkedDecoder`, within its bound, instead of
   line after line without end.
 
-Chunk-size lines are still read with ``int(line, 16)``, which takes ``0x``
-and ``_``: the body bytes can differ on such input, never the bounds.
+Chunk-size lines are still read by http.client, with ``int(line, 16)``
+(which takes ``0x`` and ``_``, and sizes of any length) within its own bound
+of 64 KiB a line, and the two bytes after chunk data are not checked: on
+such input the body bytes can differ from the socket transport's.
 """
 
 import functools
