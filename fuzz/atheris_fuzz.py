@@ -24,7 +24,7 @@ import atheris
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _ROOT)
 
-# targets.py imports sse_core (and sse_core.__main__): import it inside the
+# targets.py imports sse_core (and sse_core.cli): import it inside the
 # hook so those modules are instrumented as they load; nothing else is.
 with atheris.instrument_imports(include=["sse_core"]):
     from targets import TARGETS

@@ -25,7 +25,7 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 import sse_core  # noqa: E402
-import sse_core.__main__ as _cli  # noqa: E402  (the command line, run in-process)
+import sse_core.cli as _cli  # noqa: E402  (the command line, run in-process)
 from sse_core import _body, _http11  # noqa: E402
 
 __all__ = [
@@ -580,7 +580,7 @@ class _PlannedReads(io.BytesIO):
 
 def _run_cli(argv: List[str], reads: List[bytes]) -> Tuple[int, bytes, str]:
     """Run ``main(argv)`` in-process on stdin ``reads``; return (status, stdout bytes, stderr text)."""
-    # __main__ reads sys.stdin.buffer and writes sys.stdout.buffer: text
+    # main() reads sys.stdin.buffer and writes sys.stdout.buffer: text
     # wrappers over BytesIO give it both; errors go to sys.stderr as text.
     stdin = io.TextIOWrapper(_PlannedReads(reads), encoding="utf-8")
     stdout_bytes = io.BytesIO()

@@ -67,8 +67,10 @@ def _message(
         parts.append("id: " + id + "\n")
     if retry is not None:
         if type(retry) is not int or not 0 <= retry <= MAX_RETRY:
-            # Not repr(): an int of over 4300 digits refuses it (CPython 3.11+).
-            shown = f"an int of {retry.bit_length()} bits" if type(retry) is int else repr(retry)
+            # A huge int is shown by its size: repr() of one of over 4300
+            # digits raises (CPython 3.11+), and would flood the message.
+            huge = type(retry) is int and retry.bit_length() > 64
+            shown = f"an int of {retry.bit_length()} bits" if huge else repr(retry)
             raise LocalProtocolError(f"retry must be an int from 0 to {MAX_RETRY}, not {shown}")
         parts.append(f"retry: {retry}\n")
     if data is not None:

@@ -13,6 +13,7 @@ import threading
 import pytest
 
 from sse_core import encode, encode_chunk, encode_last_chunk
+from sse_core.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 10  # seconds; a healthy run takes a small fraction of this
@@ -254,6 +255,16 @@ def test_encode_bad_line_is_a_one_line_error_naming_the_line(bad_line):
     assert result.stdout == b"data: ok\n\n"
 
 
+@pytest.mark.parametrize(
+    "retry, shown",
+    [(b"-1", "not -1"), (b"1000000000000000000", "not 1000000000000000000"), (b"1" + b"0" * 30, "not an int of 100 bits")],
+)
+def test_encode_bad_retry_error_shows_the_value(retry, shown):
+    result = cli("encode", input=b'{"data": "x", "retry": ' + retry + b"}\n")
+    stderr = assert_one_line_error(result, "encode")
+    assert stderr.rstrip("\n").endswith(f"retry must be an int from 0 to 999999999999999999, {shown}")
+
+
 def test_encode_deeply_nested_json_is_a_one_line_error_not_a_traceback():
     # json.loads raises RecursionError, not ValueError, past ~1000 levels.
     result = cli("encode", input=b"[" * 100_000 + b"\n")
@@ -269,7 +280,43 @@ def test_non_ascii_text_round_trips():
     assert encoded.stdout == ("event: \u00e9v\nid: \u2603\ndata: " + text + "\n\n").encode("utf-8")
     parsed = cli("parse", input=encoded.stdout)
     assert parsed.returncode == 0, parsed.stderr
-    # Real characters on the wire, not \u escapes.
-    assert "h\u00e9llo \u20ac \u4e2d\u6587 \U0001f600".encode("utf-8") in parsed.stdout
-    assert b"\\u" not in parsed.stdout
+    # Real characters on the wire, not \u escapes, but for the C1 control.
+    assert "h\u00e9llo \u20ac \u4e2d\u6587 \U0001f600 \u2028".encode("utf-8") in parsed.stdout
+    assert parsed.stdout.count(b"\\u") == parsed.stdout.count(b"\\u0085") == 1
     assert json_lines(parsed.stdout) == [event(text, "\u00e9v", "\u2603")]
+
+
+# the package
+
+
+def test_import_sse_core_loads_no_command_line_or_adapter_module():
+    code = (
+        "import sys, sse_core\n"
+        "wings = [name for name in sys.modules if name.startswith(('sse_core.cli', 'sse_core.adapters',"
+        " 'sse_core.checker', 'sse_core.mock', 'sse_core.__main__'))]\n"
+        "assert not wings, wings\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, timeout=TIMEOUT, check=True)
+
+
+def test_main_is_importable_from_sse_core_main_for_the_console_script():
+    from sse_core.__main__ import main as console_script
+
+    assert console_script is main
+
+
+# usage
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["parse"], ["encode"], ["get", "http://h/"], ["check", "http://h/"], ["serve"], ["demo"]],
+    ids=lambda argv: argv[0],
+)
+def test_an_unknown_option_prints_the_commands_own_usage(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--bogus"])
+    assert info.value.code == 2
+    stderr = capsys.readouterr().err
+    assert stderr.startswith(f"usage: python -m sse_core {argv[0]} [-h]"), stderr
+    assert stderr.endswith(f"python -m sse_core {argv[0]}: error: unrecognized arguments: --bogus\n"), stderr

@@ -6,6 +6,7 @@ a timeout and killed in a ``finally``.
 
 import json
 import os
+import pickle
 import queue
 import signal
 import socket
@@ -17,8 +18,9 @@ from typing import Callable, List, Tuple
 import pytest
 
 from sse_core import Event, SSEDecoder
-from sse_core.__main__ import _build_parser, main
-from sse_core.adapters.client import Timeouts
+from sse_core.cli import _build_parser, main
+from sse_core.decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
+from sse_core.adapters.client import HTTPStatusError, Timeouts, stream
 
 from .hostile_server import (
     AWAIT_CLIENT_CLOSE,
@@ -458,6 +460,20 @@ def test_an_openai_style_error_body_is_one_readable_line_with_exit_1(capsysbinar
     )
 
 
+@TRANSPORTS
+def test_http_status_error_str_is_the_message_get_prints(capsysbinary, transport):
+    body = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}}
+    with HostileServer([error_response(401, "Unauthorized", json.dumps(body).encode())]) as server:
+        with pytest.raises(HTTPStatusError) as info:
+            stream("GET", server.url(), timeouts=Timeouts(connect=5, idle=5), transport=transport)
+        status, _, err = get(capsysbinary, "--transport", transport, server.url())
+    assert str(info.value) == (
+        "HTTP 401 Unauthorized: Incorrect API key provided (type: invalid_request_error, code: invalid_api_key)"
+    )
+    assert (status, err) == (1, f"sse_core get: error: {info.value}\n")
+    assert str(pickle.loads(pickle.dumps(info.value))) == str(info.value)
+
+
 def test_another_json_error_body_is_pretty_printed(capsysbinary):
     body = json.dumps({"detail": [{"loc": ["body", "model"], "msg": "field required"}]}).encode()
     with HostileServer([error_response(422, "Unprocessable Entity", body)]) as server:
@@ -534,6 +550,36 @@ def test_a_chunked_stream_without_its_last_chunk_is_exit_4(capsysbinary):
         status, out, err = get(capsysbinary, server.url())
     assert (status, out) == (4, b"data: a\n\n")
     assert err.startswith("sse_core get: error: the stream was cut short: ")
+
+
+@pytest.mark.parametrize("mode", [[], ["--json"], ["--reconnect"]], ids=["text", "json", "reconnect"])
+@pytest.mark.parametrize(
+    "limit, stream", [("--max-line-size", b"data: " + b"x" * 60 + b"\n\n"), ("--max-event-size", b"data: 1234\n" * 20 + b"\n")]
+)
+def test_max_line_and_event_size_bound_the_stream_with_exit_4(capsysbinary, mode, limit, stream):
+    with HostileServer([sse_head("close") + b"data: small\n\n" + stream]) as server:
+        status, out, err = get(capsysbinary, *mode, limit, "50", server.url())
+    assert status == 4 and out.count(b"small") == 1 and b"1234" not in out and b"xxx" not in out
+    assert err.startswith("sse_core get: error: the stream passed a size limit: "), err
+    assert len(server.requests) == 1  # a limit is not a reason to reconnect
+
+
+@pytest.mark.parametrize(
+    "option, default", [("--max-line-size", DEFAULT_MAX_LINE_SIZE), ("--max-event-size", DEFAULT_MAX_EVENT_SIZE)]
+)
+def test_max_line_and_event_size_default_to_the_clients_and_none_lifts_them(option, default):
+    name = option[2:].replace("-", "_")
+    assert getattr(_build_parser().parse_args(["get", "http://h/"]), name) == default
+    assert getattr(_build_parser().parse_args(["get", option, "none", "http://h/"]), name) is None
+    assert getattr(_build_parser().parse_args(["get", option, "7", "http://h/"]), name) == 7
+
+
+def test_openai_max_line_size_ends_the_text_with_exit_4(capsysbinary):
+    script = [sse_head(), chunk(f"data: {chat_chunk('cut')}\n\ndata: {chat_chunk('x' * 100)}\n\n".encode())]
+    with HostileServer(script) as server:
+        status, out, err = get(capsysbinary, "--openai", "--max-line-size", "100", server.url())
+    assert (status, out) == (4, b"cut\n")
+    assert err.startswith("sse_core get: error: the stream ended without [DONE]: the stream passed a size limit: ")
 
 
 def test_an_idle_stream_times_out_with_exit_4(capsysbinary):

@@ -80,7 +80,10 @@ def test_demo_prompt_and_pacing_options():
 @pytest.mark.parametrize(
     "fault, ended",
     [
-        ("error:4", "error event: The mock server injected this error (fault error:4)."),
+        (
+            "error:4",
+            "error event: The mock server injected this error (fault error:4). (type: server_error, code: mock_fault)",
+        ),
         ("close:4", "the stream ended without [DONE] (truncated)"),
     ],
 )

@@ -2,6 +2,7 @@
 
 import json
 import pickle
+import socket
 
 import pytest
 
@@ -127,6 +128,15 @@ def test_an_http_error_before_the_stream_is_the_clients_http_status_error():
     with HostileServer(script) as server, pytest.raises(HTTPStatusError) as info:
         collect(server.url(), {})
     assert info.value.status == 401 and b"bad key" in info.value.body
+
+
+def test_a_refused_connection_raises_the_sockets_oserror_untouched():
+    # As the module docstring says: OSError before the response head passes through.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(ConnectionRefusedError):
+        collect(f"http://127.0.0.1:{port}/", {})
 
 
 def test_the_errors_are_sse_errors_and_pickle():

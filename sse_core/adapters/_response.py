@@ -10,6 +10,7 @@ from .._http11 import DEFAULT_MAX_HEAD_SIZE, header_value
 from ..decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, SSEDecoder
 from ..errors import LimitExceeded, LocalProtocolError, RemoteProtocolError, SSEError
 from ..events import Event
+from ._explain import explain_body
 from ._httpclient_transport import HTTPClientTransport
 from ._request import Request
 from ._socket_transport import SocketTransport
@@ -52,6 +53,8 @@ class ResponseError(SSEError):
     ``status`` and ``headers`` (``(name, value)`` pairs, names lowercased)
     are the response's; ``body`` is the start of its body, at most
     ``max_error_body`` bytes (APIs explain themselves there, often in JSON).
+    ``str()`` ends with that explanation: an OpenAI-style error's message,
+    another JSON body pretty-printed, or the text, trimmed.
     """
 
     def __init__(self, message: str, status: int, headers: List[Tuple[str, str]], body: bytes) -> None:
@@ -62,6 +65,13 @@ class ResponseError(SSEError):
 
     def __reduce__(self):  # keep the exception picklable despite the custom __init__
         return (type(self), (self.args[0], self.status, self.headers, self.body))
+
+    def __str__(self) -> str:
+        message, explanation = str(self.args[0]), explain_body(self.body)
+        if not explanation:
+            return message
+        # Pretty-printed JSON starts on a line of its own.
+        return message + ("\n" if "\n" in explanation else ": ") + explanation
 
 
 class HTTPStatusError(ResponseError):

@@ -6,19 +6,26 @@ event stream whose every ``data`` is one JSON object (a chunk), ended by
 :func:`~sse_core.adapters.client.stream` and yields the decoded objects;
 :func:`delta_text` picks the text out of a chat completion chunk.
 
-Everything that goes wrong is an :class:`~sse_core.SSEError`: the client's
-HTTPStatusError / ContentTypeError before the first event, then
-:class:`ServerErrorEvent` for an error reported inside the stream,
-:class:`InvalidJSON` for a data payload that is not JSON, and
-:class:`TruncatedStream` when the stream ends without ``[DONE]`` (raised
-after every object that did arrive has been yielded).
+Errors are the client's (:mod:`sse_core.adapters.client`): everything
+the server or the request gets wrong is an :class:`~sse_core.SSEError`,
+and OSError from the socket before the response head (a refused
+connection, a failed TLS verification, a connect timeout) passes through
+untouched. The SSEErrors are the client's HTTPStatusError /
+ContentTypeError before the first event (``str()`` includes the server's
+explanation), then :class:`ServerErrorEvent` for an error reported inside
+the stream, :class:`InvalidJSON` for a data payload that is not JSON, and
+:class:`TruncatedStream` when the stream ends without ``[DONE]``, however
+it broke off (raised after every object that did arrive has been yielded;
+``__cause__`` holds an OSError behind it).
 """
 
 import json as jsonlib
 import ssl
 from typing import Any, Iterator, Mapping, Optional
 
+from ..decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 from ..errors import SSEError
+from ._explain import explain_error
 from ._request import Headers
 from ._response import EndReason
 from ._timeouts import Timeouts
@@ -81,12 +88,14 @@ def stream_json(
     timeouts: Timeouts = Timeouts(),
     transport: str = "socket",
     ssl_context: Optional[ssl.SSLContext] = None,
+    max_line_size: Optional[int] = DEFAULT_MAX_LINE_SIZE,
+    max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE,
 ) -> Iterator[Any]:
     """POST ``body`` with ``"stream": true`` to ``url``; yield each JSON object until ``[DONE]``.
 
     ``body`` is sent as JSON with ``stream`` set to true. ``headers`` (e.g.
-    ``Authorization``), ``timeouts``, ``transport`` and ``ssl_context`` are
-    those of :func:`~sse_core.adapters.client.stream`. The connection is
+    ``Authorization``), ``timeouts``, ``transport``, ``ssl_context`` and the
+    size limits are those of :func:`~sse_core.adapters.client.stream`. The connection is
     closed when the generator ends or is closed.
     """
     request_body = dict(body)
@@ -99,6 +108,8 @@ def stream_json(
         timeouts=timeouts,
         transport=transport,
         ssl_context=ssl_context,
+        max_line_size=max_line_size,
+        max_event_size=max_event_size,
     ) as response:
         for event in response:
             yield _decode(event.data, event.event)
@@ -130,16 +141,8 @@ def _decode(data: str, event: str) -> Any:
         payload = jsonlib.loads(data)
     except (ValueError, RecursionError):
         if event == "error":
-            raise ServerErrorEvent(f"error event: {data}", data, event) from None
+            raise ServerErrorEvent(f"error event: {explain_error(data)}", data, event) from None
         raise InvalidJSON(f"event data is not JSON: {data[:200]!r}", data) from None
     if event == "error" or (isinstance(payload, dict) and payload.get("error") is not None):
-        raise ServerErrorEvent(f"error event: {_error_message(payload)}", payload, event)
+        raise ServerErrorEvent(f"error event: {explain_error(payload)}", payload, event)
     return payload
-
-
-def _error_message(payload: Any) -> str:
-    """The readable part of an error payload such as ``{"error": {"message": ...}}``."""
-    error = payload.get("error", payload) if isinstance(payload, dict) else payload
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return error["message"]
-    return jsonlib.dumps(error, ensure_ascii=False)[:500]

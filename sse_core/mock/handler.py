@@ -14,6 +14,7 @@ import json
 import urllib.parse
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from .._controls import escape_controls
 from ..adapters.httpserver import Item, Source, StrictRequestHandler, StreamContext, send_event_stream
 from ..errors import RemoteProtocolError
 from .chat import (
@@ -80,7 +81,10 @@ class MockHandler(StrictRequestHandler):
         self._send_json(status, body, [("Connection", "close")])
 
     def log_message(self, format: str, *args: Any) -> None:
-        self.server.log(format % args, self.address_string())  # type: ignore[attr-defined]
+        # The request line is the client's: escape its controls, as the
+        # standard library's log_message (which this replaces) does since
+        # its late-2022 security releases.
+        self.server.log(escape_controls(format % args), self.address_string())  # type: ignore[attr-defined]
 
     @property
     def _options(self) -> MockOptions:

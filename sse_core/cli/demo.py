@@ -11,10 +11,10 @@ import argparse
 import time
 from typing import BinaryIO, Optional
 
-from ._cmd_serve import add_pacing_arguments
-from .adapters.client import Timeouts
-from .adapters.llm import ServerErrorEvent, TruncatedStream, delta_text, stream_json
-from .mock import MODEL_ID, MockOptions, MockServer
+from ..adapters.client import Timeouts
+from ..adapters.llm import ServerErrorEvent, TruncatedStream, delta_text, stream_json
+from ..mock import MODEL_ID, MockOptions, MockServer
+from .serve import add_pacing_arguments
 
 __all__ = ["add_command"]
 

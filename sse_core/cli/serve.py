@@ -5,9 +5,9 @@ import sys
 import time
 from typing import BinaryIO
 
-from ._cli import non_negative, seconds
-from .mock import MockOptions, MockServer, parse_fault
-from .mock.options import DEFAULT_LATENCY_MS, DEFAULT_TOKENS_PER_SECOND, FAULT_KINDS, Fault
+from ..mock import MockOptions, MockServer, parse_fault
+from ..mock.options import DEFAULT_LATENCY_MS, DEFAULT_TOKENS_PER_SECOND, FAULT_KINDS, Fault
+from ._common import non_negative, seconds
 
 __all__ = ["add_command", "add_pacing_arguments"]
 

@@ -6,15 +6,14 @@ prints.
 
 import argparse
 import contextlib
-import json
-import re
 import socket
 import ssl
 import sys
 from typing import Any, BinaryIO, Callable, List, NamedTuple, NoReturn, Optional, Tuple
 
-from ._cli import UsageError, count_or_none, header, read_json_body, seconds_or_none
-from .adapters.client import (
+from .._controls import escape_controls
+from ..adapters._explain import explain_error, trim_explanation
+from ..adapters.client import (
     ContentTypeError,
     EndReason,
     EventSource,
@@ -23,10 +22,12 @@ from .adapters.client import (
     Timeouts,
     stream,
 )
-from .adapters.llm import InvalidJSON, ServerErrorEvent, TruncatedStream, delta_text, stream_json
-from .encoder import encode
-from .errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
-from .events import Event
+from ..adapters.llm import InvalidJSON, ServerErrorEvent, TruncatedStream, delta_text, stream_json
+from ..decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
+from ..encoder import encode
+from ..errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
+from ..events import Event
+from ._common import UsageError, count_or_none, header, json_line, read_json_body, seconds_or_none
 
 __all__ = [
     "add_command",
@@ -54,6 +55,8 @@ output (stdout, flushed per event):
   --json    one JSON object per line: {"event": ..., "data": ..., "id": ...}
   --openai  the text of choices[].delta.content, flushed per chunk, then a newline
   data: [DONE] is printed and ends the stream. Errors go to stderr.
+  Control characters from the server are shown as \\xNN (in JSON as \\u00NN);
+  the default and --openai text are escaped only when stdout is a terminal.
 
 exit status:
   0    the stream ended at an event boundary, at [DONE], or with HTTP 204
@@ -67,12 +70,6 @@ exit status:
 """
 _DONE = "[DONE]"
 _DEFAULT_TIMEOUTS = Timeouts()
-# A server's explanation is shown whole up to this many characters: an
-# OpenAI-style error fits many times over, an HTML error page does not.
-_MAX_EXPLANATION = 2000
-# Bytes from the server are shown on a terminal: escape the controls that
-# could move the cursor or rewrite the screen; keep line feeds and tabs.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class _Request(NamedTuple):
@@ -140,8 +137,22 @@ def add_command(commands: "argparse._SubParsersAction") -> None:
         metavar="S",
         help=f"seconds without a byte before giving up (0 or 'none': no bound; default {_DEFAULT_TIMEOUTS.idle:g})",
     )
+    get.add_argument(
+        "--max-line-size",
+        type=count_or_none,
+        default=DEFAULT_MAX_LINE_SIZE,
+        metavar="BYTES",
+        help=f"longest line of the stream ('none': no bound; default {DEFAULT_MAX_LINE_SIZE >> 20} MiB)",
+    )
+    get.add_argument(
+        "--max-event-size",
+        type=count_or_none,
+        default=DEFAULT_MAX_EVENT_SIZE,
+        metavar="BYTES",
+        help=f"most data in one event ('none': no bound; default {DEFAULT_MAX_EVENT_SIZE >> 20} MiB)",
+    )
     get.add_argument("--transport", choices=("socket", "http.client"), default="socket")
-    get.set_defaults(run=_run, usage_error=get.error)
+    get.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
@@ -166,7 +177,7 @@ def _get(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
         _report(_explain_response_error(exc))
         return EXIT_SERVER_ERROR
     except BrokenPipeError:
-        raise  # stdout is gone, not the server: __main__ handles it
+        raise  # stdout is gone, not the server: main() handles it
     except (OSError, RemoteProtocolError) as exc:
         _report(f"no response from {request.url}: {_explain_connection_error(exc)}")
         return EXIT_NO_RESPONSE
@@ -204,6 +215,8 @@ def _get_once(args: argparse.Namespace, request: _Request, timeouts: Timeouts, s
         timeouts=timeouts,
         transport=args.transport,
         done_marker=None,
+        max_line_size=args.max_line_size,
+        max_event_size=args.max_event_size,
     ) as response:
         if args.include:
             printer.head(response)
@@ -231,6 +244,8 @@ def _get_reconnecting(args: argparse.Namespace, request: _Request, timeouts: Tim
         last_event_id=args.last_event_id,
         max_reconnects=limit,
         done_marker=None,
+        max_line_size=args.max_line_size,
+        max_event_size=args.max_event_size,
     )
     with source:
         try:
@@ -263,6 +278,8 @@ def _get_text(args: argparse.Namespace, request: _Request, timeouts: Timeouts, s
         headers=request.headers,
         timeouts=timeouts,
         transport=args.transport,
+        max_line_size=args.max_line_size,
+        max_event_size=args.max_event_size,
     )
     printer = _TextPrinter(stdout)
     # closing(): a Ctrl-C between two chunks leaves the generator suspended
@@ -273,11 +290,11 @@ def _get_text(args: argparse.Namespace, request: _Request, timeouts: Timeouts, s
                 printer.write(delta_text(chunk))
         except ServerErrorEvent as exc:
             printer.end_line()
-            _report(f"the server sent an error event: {_explain_payload(exc.payload)}")
+            _report(f"the server sent an error event: {explain_error(exc.payload)}")
             return EXIT_SERVER_ERROR
         except InvalidJSON as exc:
             printer.end_line()
-            _report(f"an event's data is not JSON: {_trim(exc.data)}")
+            _report(f"an event's data is not JSON: {trim_explanation(exc.data)}")
             return EXIT_SERVER_ERROR
         except TruncatedStream as exc:
             printer.end_line()
@@ -288,39 +305,44 @@ def _get_text(args: argparse.Namespace, request: _Request, timeouts: Timeouts, s
 
 
 class _EventPrinter:
-    """Writes each event (and the response head) to stdout, flushed at once."""
+    """Writes each event (and the response head) to stdout, flushed at once.
+
+    The event stream text is the server's, byte for byte, unless stdout is a
+    terminal (``on_terminal``), where its controls are escaped; the head is
+    escaped always, and JSON escapes every control (see ``_controls``).
+    """
 
     def __init__(self, stdout: BinaryIO, as_json: bool) -> None:
         self._stdout = stdout
         self._as_json = as_json
+        self._on_terminal = stdout.isatty()
         self._last_id = ""
 
     def head(self, response: Response) -> None:
         if self._as_json:
-            head = {"status": response.status, "reason": response.reason, "headers": response.headers}
-            text = json.dumps(head, ensure_ascii=False) + "\n"
-        else:
-            lines = [f"HTTP {response.status} {response.reason}"]
-            lines += [f"{name}: {value}" for name, value in response.headers]
-            text = "\n".join(lines) + "\n\n"
+            self._write(json_line({"status": response.status, "reason": response.reason, "headers": response.headers}))
+            return
+        lines = [f"HTTP {response.status} {response.reason}"]
+        lines += [f"{name}: {value}" for name, value in response.headers]
+        text = "".join(escape_controls(line) + "\n" for line in lines) + "\n"
         self._write(text.encode("utf-8", "replace"))
 
     def event(self, event: Event) -> None:
         if self._as_json:
-            obj = {"event": event.event, "data": event.data, "id": event.id}
-            self._write(json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n")
+            self._write(json_line({"event": event.event, "data": event.data, "id": event.id}))
             return
         # The ID persists from event to event: write it where it changes, so
         # the text is an event stream that decodes to these same events.
-        self._write(
-            encode(
-                event.data,
-                event=None if event.event == "message" else event.event,
-                id=event.id if event.id != self._last_id else None,
-                retry=event.retry,
-            )
+        text = encode(
+            event.data,
+            event=None if event.event == "message" else event.event,
+            id=event.id if event.id != self._last_id else None,
+            retry=event.retry,
         )
         self._last_id = event.id
+        if self._on_terminal:
+            text = escape_controls(text.decode("utf-8"), keep_line_breaks=True).encode("utf-8")
+        self._write(text)
 
     def _write(self, data: bytes) -> None:
         self._stdout.write(data)
@@ -328,16 +350,22 @@ class _EventPrinter:
 
 
 class _TextPrinter:
-    """Writes text pieces as they come, and ends the text with a line feed."""
+    """Writes text pieces as they come, and ends the text with a line feed.
+
+    As with the event stream, the text is the server's unless stdout is a
+    terminal, where its controls (but line feeds and tabs) are escaped.
+    """
 
     def __init__(self, stdout: BinaryIO) -> None:
         self._stdout = stdout
+        self._on_terminal = stdout.isatty()
         self._at_line_start = True
 
     def write(self, text: str) -> None:
         if text:
+            shown = escape_controls(text, keep_line_breaks=True) if self._on_terminal else text
             # "replace": a JSON escape can decode to a lone surrogate.
-            self._stdout.write(text.encode("utf-8", "replace"))
+            self._stdout.write(shown.encode("utf-8", "replace"))
             self._stdout.flush()
             self._at_line_start = text.endswith("\n")
 
@@ -348,38 +376,15 @@ class _TextPrinter:
 
 def _report(message: str) -> None:
     """Write ``message`` to stderr, which is often a terminal: server text is escaped there."""
-    sys.stderr.write(f"sse_core get: error: {_escape_controls(message)}\n")
+    sys.stderr.write(f"sse_core get: error: {escape_controls(message, keep_line_breaks=True)}\n")
     sys.stderr.flush()
 
 
 def _explain_response_error(exc: ResponseError) -> str:
     """The status (or the content type) and what the body says, readably."""
     if isinstance(exc, ContentTypeError):
-        title = f"HTTP {exc.status}, not an event stream: {exc}"
-    else:
-        title = str(exc)
-    text = exc.body.decode("utf-8", "replace").strip()
-    if not text:
-        return title
-    try:
-        explanation = _explain_payload(json.loads(text))
-    except (ValueError, RecursionError):
-        explanation = _trim(text)
-    separator = "\n" if "\n" in explanation else ": "
-    return title + separator + explanation
-
-
-def _explain_payload(payload: Any) -> str:
-    """An error object as its message (``{"error": {"message": ...}}``), else as pretty JSON."""
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        details = [f"{key}: {error[key]}" for key in ("type", "code", "param") if error.get(key) is not None]
-        return _trim(error["message"] + (f" ({', '.join(details)})" if details else ""))
-    if isinstance(error, str):
-        return _trim(error)
-    if isinstance(payload, str):
-        return _trim(payload)
-    return _trim(json.dumps(payload, indent=2, ensure_ascii=False))
+        return f"HTTP {exc.status}, not an event stream: {exc}"
+    return str(exc)
 
 
 def _explain_end(reason: Optional[EndReason], error: Optional[BaseException], timeouts: Timeouts) -> str:
@@ -411,18 +416,7 @@ def _explain_connection_error(exc: BaseException) -> str:
     if isinstance(exc, ConnectionResetError):
         return "connection reset by the server"
     if isinstance(exc, RemoteProtocolError):
-        return f"malformed response ({_trim(str(exc))})"
+        return f"malformed response ({trim_explanation(str(exc))})"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
-
-
-def _trim(text: str) -> str:
-    """Server text cut to a readable size."""
-    if len(text) <= _MAX_EXPLANATION:
-        return text
-    return text[:_MAX_EXPLANATION] + f"... ({len(text) - _MAX_EXPLANATION} more characters)"
-
-
-def _escape_controls(text: str) -> str:
-    return _CONTROLS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)

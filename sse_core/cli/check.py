@@ -9,9 +9,10 @@ import argparse
 import sys
 from typing import BinaryIO, List, TextIO
 
-from ._cli import UsageError, header, read_json_body, seconds
-from .checker import DEFAULT_CONNECT_TIMEOUT, DEFAULT_DURATION, DEFAULT_IDLE_LIMIT, CheckError, Report, check
-from .errors import LocalProtocolError
+from .._controls import escape_controls, escape_controls_in_json
+from ..checker import DEFAULT_CONNECT_TIMEOUT, DEFAULT_DURATION, DEFAULT_IDLE_LIMIT, CheckError, Report, check
+from ..errors import LocalProtocolError
+from ._common import UsageError, header, read_json_body, seconds
 
 __all__ = ["add_command"]
 
@@ -49,7 +50,7 @@ def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
         metavar="SECONDS",
         help="proxy idle limit to judge heartbeats against (default 60)",
     )
-    parser.set_defaults(run=_run, usage_error=parser.error)
+    parser.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
@@ -79,7 +80,7 @@ def _run(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
             if progress is not None:
                 progress.clear()  # before anything else is written to stderr
     except (CheckError, LocalProtocolError, OSError) as exc:
-        print(f"sse_core check: error: {exc}", file=sys.stderr)
+        print(f"sse_core check: error: {escape_controls(str(exc))}", file=sys.stderr)
         return _UNREACHABLE
     stdout.write(_render(report, args.json).encode("utf-8"))
     stdout.flush()
@@ -87,12 +88,14 @@ def _run(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> int:
 
 
 def _render(report: Report, as_json: bool) -> str:
+    # The findings quote the server (its headers, event data, reason phrase):
+    # every control is escaped, one finding per line.
     if as_json:
-        return report.to_json() + "\n"
+        return escape_controls_in_json(report.to_json()) + "\n"
     lines: List[str] = [f"{item.severity} {item.rule}: {item.message} ({item.spec})" for item in report.findings]
     status = f"{report.status} {report.reason}".strip() if report.status is not None else "no valid response"
     lines.append(f"{report.method} {report.url}: {status}; {report.summary()}")
-    return "\n".join(lines) + "\n"
+    return "".join(escape_controls(line) + "\n" for line in lines)
 
 
 class _Progress:

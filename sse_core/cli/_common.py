@@ -1,12 +1,13 @@
-"""What the ``python -m sse_core`` commands share: argument types, headers, request bodies."""
+"""What the ``python -m sse_core`` commands share: argument types, headers, request bodies, JSON lines."""
 
 import argparse
 import json
 import math
 from typing import Any, BinaryIO, Optional, Tuple
 
-from ._abnf import encode_field_line
-from .errors import LocalProtocolError
+from .._abnf import encode_field_line
+from .._controls import escape_controls_in_json
+from ..errors import LocalProtocolError
 
 __all__ = [
     "UsageError",
@@ -16,6 +17,7 @@ __all__ = [
     "non_negative",
     "header",
     "read_json_body",
+    "json_line",
 ]
 
 
@@ -102,3 +104,10 @@ def read_json_body(spec: str, stdin: BinaryIO) -> Tuple[bytes, Any]:
     except (ValueError, RecursionError) as exc:  # bad JSON; JSON nested too deep
         raise UsageError(f"-d: {where} is not valid JSON ({exc})") from None
     return raw, value
+
+
+def json_line(obj: Any) -> bytes:
+    """``obj`` as one line of JSON in UTF-8, every control character escaped (C0, DEL and C1)."""
+    # ensure_ascii=False keeps non-ASCII text readable; it leaves DEL and C1
+    # raw, which escape_controls_in_json escapes.
+    return escape_controls_in_json(json.dumps(obj, ensure_ascii=False)).encode("utf-8") + b"\n"
