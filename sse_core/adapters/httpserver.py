@@ -81,6 +81,8 @@ class StrictRequestHandler(http.server.BaseHTTPRequestHandler):
             )
         except RemoteProtocolError as exc:
             self.close_connection = True
+            # The reason, for the log: peer bytes in it are shown as repr() does.
+            self.log_error("request refused: %s", exc)
             try:
                 self.refuse_request(exc)
             except OSError:  # the client has gone (e.g. it closed mid-head)
