@@ -1,31 +1,37 @@
-"""EventSource: a stream that reconnects, by the WHATWG client rules."""
+"""EventSource: a stream that reconnects, by the WHATWG client rules.
 
+This is the blocking driver: it waits (on a ``threading.Event``, so that
+``close()`` wakes it), connects and reads. Every decision is a policy's:
+``_reconnect_policy`` (when, how long, with which Last-Event-ID),
+``_redirect_policy`` (which redirects, which headers cross) and
+``_response_policy`` (which responses carry events, how a stream ended).
+"""
+
+import itertools
 import random
 import ssl
 import threading
-from typing import Any, Callable, Iterator, List, Mapping, Optional, Tuple, Union
-from urllib.parse import urljoin
+from typing import Any, Callable, Iterator, Mapping, Optional, Union
 
 from .._http11 import header_value
 from ..decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
-from ..errors import LocalProtocolError, RemoteProtocolError
+from ..errors import RemoteProtocolError
 from ..events import Event
+from ._reconnect_policy import (
+    DEFAULT_MAX_BACKOFF,
+    DEFAULT_RETRY,
+    ReconnectPolicy,
+    Verdict,
+    attempt_request,
+    ends_reconnection,
+)
+from ._redirect_policy import DEFAULT_MAX_REDIRECTS, Redirect, follow_redirect
 from ._request import Headers, build_request, header_list, origin
-from ._response import DEFAULT_MAX_ERROR_BODY, EndReason, HTTPStatusError, Response, check_event_stream, fail, open_response
+from ._response import Response, fail, open_response
+from ._response_policy import DEFAULT_MAX_ERROR_BODY, EndReason, check_response
 from ._timeouts import Timeouts
 
-__all__ = ["EventSource", "DEFAULT_RETRY", "DEFAULT_MAX_BACKOFF", "DEFAULT_MAX_REDIRECTS"]
-
-DEFAULT_RETRY = 3000  # milliseconds; browsers use a few seconds too
-# Backoff doubles per failure in a row up to this many seconds: long enough
-# to spare a struggling server, short enough to notice its recovery soon.
-DEFAULT_MAX_BACKOFF = 30.0
-DEFAULT_MAX_REDIRECTS = 10  # as requests' default is 30 and browsers' 20, with less need
-
-_REDIRECTS = (301, 302, 303, 307, 308)
-# Sent only to the origin the caller chose, as requests and browsers do.
-_CREDENTIAL_HEADERS = ("authorization", "cookie")
-_OVERRIDES = ("headers", "json", "content")
+__all__ = ["EventSource"]
 
 RequestHook = Callable[[int, str], Optional[Mapping[str, Any]]]
 
@@ -36,11 +42,14 @@ class EventSource:
     Each connection is a request like :func:`~sse_core.adapters.client.stream`
     makes (``timeouts`` apply to each). When one ends, for any reason but the
     done marker or a limit, it waits ``retry`` milliseconds (the server can
-    change it with a ``retry`` field) and reconnects, sending the last event
-    ID as ``Last-Event-ID``. Connection errors (OSError, or a malformed
-    response head: RemoteProtocolError) are retried too. After two or more
-    failures in a row (errors, or streams ending with no event), the wait
-    doubles each time up to ``max_backoff`` seconds, with random jitter.
+    change it with a ``retry`` field, up to ``RETRY_CEILING``, 10 minutes)
+    and reconnects, sending the last event ID as ``Last-Event-ID`` (as
+    UTF-8, without the control characters and end blanks a header cannot
+    carry). Connection errors (OSError, or a malformed response head:
+    RemoteProtocolError) are retried too. After two or more failures in a
+    row (errors, or streams ending with no event), the wait doubles each
+    time from at least ``BACKOFF_FLOOR`` (0.1 s) up to ``max_backoff``
+    seconds, with random jitter.
 
     Iteration stops on HTTP 204, on the done marker, on ``close()``, or when
     ``max_reconnects`` reconnections are used up; then a connection error
@@ -51,8 +60,11 @@ class EventSource:
     (reconnecting would fetch it again), all without retrying.
 
     GET requests follow up to ``max_redirects`` redirects, each time from
-    ``url``; the ``Authorization`` and ``Cookie`` headers are dropped when
-    the redirect leaves the origin.
+    ``url``; a redirect that leaves the origin (scheme, host or port) keeps
+    only the headers in ``CROSS_ORIGIN_SAFE_HEADERS`` (Accept, User-Agent and
+    the like): Authorization, Cookie, API keys and every other header set
+    are not sent to another origin. A ``Location`` that cannot be followed
+    raises HTTPStatusError.
 
     ``request``, if given, is called before each attempt with the attempt
     number (0 first) and the last event ID, and returns None or a mapping
@@ -123,70 +135,44 @@ class EventSource:
             self.response.close()
 
     def __iter__(self) -> Iterator[Event]:
-        attempt = 0
-        failures = 0  # in a row
-        while not self._closed.is_set():
-            if attempt and self._closed.wait(self._delay(failures)):
-                return
-            last_attempt = self.max_reconnects is not None and attempt >= self.max_reconnects
-            attempt += 1
+        policy = ReconnectPolicy(
+            retry=self.retry,
+            last_event_id=self.last_event_id,
+            max_reconnects=self.max_reconnects,
+            max_backoff=self.max_backoff,
+        )
+        while not self._closed.wait(policy.delay(random.random())):
+            attempt = policy.begin_attempt()
             try:
-                response = self._connect(attempt - 1)
+                response = self._connect(attempt)
             except (OSError, RemoteProtocolError) as exc:
                 self.error = exc
-                if last_attempt or self._closed.is_set():
+                if policy.connection_failed() is Verdict.RAISE or self._closed.is_set():
                     raise
-                failures += 1
                 continue
             if response is None:
                 return
-            delivered = False
             with response:
                 for event in response:
-                    delivered = True
-                    failures = 0
-                    self._remember(response)
+                    policy.event_received(response.last_event_id, response.retry)
+                    self.last_event_id, self.retry = policy.last_event_id, policy.retry
                     yield event
-            self._remember(response)
             self.end_reason, self.error = response.end_reason, response.error
-            if response.end_reason is EndReason.DONE:
-                return
-            if response.end_reason is EndReason.LIMIT_EXCEEDED and response.error is not None:
+            verdict = policy.stream_ended(
+                response.end_reason, response.error, response.last_event_id, response.retry
+            )
+            self.last_event_id, self.retry = policy.last_event_id, policy.retry
+            if verdict is Verdict.RAISE and response.error is not None:
                 raise response.error
-            if not delivered:
-                failures += 1
-            if last_attempt:
+            if verdict is not Verdict.RECONNECT:
                 return
-
-    def _remember(self, response: Response) -> None:
-        self.last_event_id = response.last_event_id
-        if response.retry is not None:
-            self.retry = response.retry
-
-    def _delay(self, failures: int) -> float:
-        delay = self.retry / 1000
-        if failures > 1:
-            ceiling = min(self.max_backoff, delay * 2.0 ** min(failures - 1, 32))
-            delay = max(delay, random.uniform(ceiling / 2, ceiling))
-        return delay
 
     def _connect(self, attempt: int) -> Optional[Response]:
         """Open the next stream, following redirects; None on HTTP 204."""
-        headers, json, content = self.headers, self.json, self.content
-        if self.request is not None:
-            overrides = self.request(attempt, self.last_event_id) or {}
-            unknown = set(overrides) - set(_OVERRIDES)
-            if unknown:
-                raise LocalProtocolError(f"request() returned unknown keys {sorted(unknown)}")
-            headers = _merge(headers, header_list(overrides.get("headers")))
-            if "json" in overrides or "content" in overrides:
-                json, content = overrides.get("json"), overrides.get("content")
-        if self.last_event_id:
-            # Sent as UTF-8, as browsers do; the head encoder takes latin-1 str.
-            wire_id = self.last_event_id.encode("utf-8").decode("latin-1")
-            headers = _merge(headers, [("Last-Event-ID", wire_id)])
+        overrides = self.request(attempt, self.last_event_id) if self.request is not None else None
+        headers, json, content = attempt_request(self.headers, self.json, self.content, overrides, self.last_event_id)
         url = self.url
-        for redirects in range(self.max_redirects + 1):
+        for redirects in itertools.count():
             request = build_request(self.method, url, headers, json=json, content=content)
             self.response = response = open_response(
                 request,
@@ -199,28 +185,25 @@ class EventSource:
                 max_event_size=self.max_event_size,
             )
             location = header_value(response.headers, "location")
-            if response.status not in _REDIRECTS or self.method != "GET" or location is None:
+            step = follow_redirect(
+                self.method,
+                url,
+                headers,
+                response.status,
+                location,
+                redirects=redirects,
+                max_redirects=self.max_redirects,
+            )
+            if step is None:
                 break
-            if redirects == self.max_redirects:
-                fail(response, HTTPStatusError, f"more than {self.max_redirects} redirects", self.max_error_body)
-            target = urljoin(url, location)
-            try:
-                leaves_origin = origin(target) != origin(url)
-            except LocalProtocolError:
-                fail(response, HTTPStatusError, f"redirect to unsupported URL {location!r}", self.max_error_body)
+            if not isinstance(step, Redirect):
+                fail(response, step, self.max_error_body)
             response.close()
-            if leaves_origin:
-                headers = [(name, value) for name, value in headers if name.lower() not in _CREDENTIAL_HEADERS]
-            url = target
-        if response.status == 204:
+            url, headers = step
+        refusal = check_response(response.status, response.reason, response.headers, reconnecting=True)
+        if refusal is not None:
+            fail(response, refusal, self.max_error_body)
+        if ends_reconnection(response.status):
             response.close()
             return None
-        if response.status != 200:
-            fail(response, HTTPStatusError, f"HTTP {response.status} {response.reason}", self.max_error_body)
-        check_event_stream(response, self.max_error_body)
         return response
-
-
-def _merge(base: List[Tuple[str, str]], extra: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
-    replaced = {name.lower() for name, _ in extra}
-    return [(name, value) for name, value in base if name.lower() not in replaced] + extra

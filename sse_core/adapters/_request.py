@@ -32,7 +32,10 @@ class Request(NamedTuple):
 
 def origin(url: str) -> Tuple[str, str, int]:
     """Return (scheme, host, port) of an http(s) URL; LocalProtocolError otherwise."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unclosed "[", a netloc NFKC would change
+        raise LocalProtocolError(f"invalid URL {url!r} ({exc})") from None
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         raise LocalProtocolError(f"unsupported URL scheme in {url!r} (http or https)")

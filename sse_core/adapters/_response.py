@@ -1,85 +1,29 @@
-"""One response: open it over a transport, check it, and iterate its events."""
+"""One response over a transport: open it, then read its events until the policy says it ended.
 
-import enum
+What a status, a head or a read means is ``_response_policy``'s; this
+module only connects, reads, times the reads and closes.
+"""
+
 import socket
 import ssl
 import threading
 from typing import Iterator, List, NoReturn, Optional, Tuple, Type, Union
 
-from .._http11 import DEFAULT_MAX_HEAD_SIZE, header_value
+from .._http11 import DEFAULT_MAX_HEAD_SIZE
 from ..decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, SSEDecoder
-from ..errors import LimitExceeded, LocalProtocolError, RemoteProtocolError, SSEError
+from ..errors import LocalProtocolError, RemoteProtocolError
 from ..events import Event
-from ._explain import explain_body
 from ._httpclient_transport import HTTPClientTransport
 from ._request import Request
+from ._response_policy import EndReason, EventReader, Refusal
 from ._socket_transport import SocketTransport
 from ._timeouts import Deadline, Timeouts
 
-__all__ = [
-    "EndReason",
-    "ResponseError",
-    "HTTPStatusError",
-    "ContentTypeError",
-    "Response",
-    "open_response",
-    "check_event_stream",
-    "fail",
-    "DEFAULT_MAX_ERROR_BODY",
-]
+# EndReason too, where llm.py has always imported it from.
+__all__ = ["Response", "open_response", "fail", "EndReason"]
 
 Transport = Union[SocketTransport, HTTPClientTransport]
 _TRANSPORTS = {"socket": SocketTransport, "http.client": HTTPClientTransport}
-
-# LLM APIs explain a refusal in a JSON body of a few hundred bytes; 64 KiB
-# keeps all of any such explanation and bounds what an error can make us hold.
-DEFAULT_MAX_ERROR_BODY = 64 * 1024
-
-
-class EndReason(enum.Enum):
-    """Why iterating a response stopped."""
-
-    DONE = "done"  #: the done marker event (``data: [DONE]``) arrived
-    CLOSED = "closed"  #: the body ended cleanly, at an event boundary
-    TRUNCATED = "truncated"  #: the body or the connection broke off mid-way
-    IDLE_TIMEOUT = "idle_timeout"  #: no byte came for ``Timeouts.idle`` seconds
-    TOTAL_TIMEOUT = "total_timeout"  #: ``Timeouts.total`` ran out
-    LIMIT_EXCEEDED = "limit_exceeded"  #: a line, event or chunk line passed its bound
-
-
-class ResponseError(SSEError):
-    """A response that carries no event stream.
-
-    ``status`` and ``headers`` (``(name, value)`` pairs, names lowercased)
-    are the response's; ``body`` is the start of its body, at most
-    ``max_error_body`` bytes (APIs explain themselves there, often in JSON).
-    ``str()`` ends with that explanation: an OpenAI-style error's message,
-    another JSON body pretty-printed, or the text, trimmed.
-    """
-
-    def __init__(self, message: str, status: int, headers: List[Tuple[str, str]], body: bytes) -> None:
-        super().__init__(message)
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    def __reduce__(self):  # keep the exception picklable despite the custom __init__
-        return (type(self), (self.args[0], self.status, self.headers, self.body))
-
-    def __str__(self) -> str:
-        message, explanation = str(self.args[0]), explain_body(self.body)
-        if not explanation:
-            return message
-        # Pretty-printed JSON starts on a line of its own.
-        return message + ("\n" if "\n" in explanation else ": ") + explanation
-
-
-class HTTPStatusError(ResponseError):
-    """The status is not one that carries events (not 2xx, or not 200 for EventSource)."""
-
-
-class ContentTypeError(ResponseError):
-    """The response is not ``text/event-stream``."""
 
 
 class Response:
@@ -105,38 +49,39 @@ class Response:
         status: int,
         reason: str,
         headers: List[Tuple[str, str]],
-        decoder: SSEDecoder,
-        done_marker: Optional[str],
+        reader: EventReader,
     ) -> None:
         self.url = request.url
         self.status = status
         self.reason = reason
         self.headers = headers
-        self.end_reason: Optional[EndReason] = None
-        self.error: Optional[BaseException] = None
         self._transport = transport
         self._deadline = deadline
-        self._decoder = decoder
-        self._done_marker = done_marker
+        self._reader = reader
         # Held by the thread reading; close() from another thread then only
         # aborts, and the reading thread closes once its read returns.
         self._reading = threading.RLock()
 
     @property
+    def end_reason(self) -> Optional[EndReason]:
+        return self._reader.end_reason
+
+    @property
+    def error(self) -> Optional[BaseException]:
+        return self._reader.error
+
+    @property
     def last_event_id(self) -> str:
-        return self._decoder.last_event_id
+        return self._reader.last_event_id
 
     @property
     def retry(self) -> Optional[int]:
-        return self._decoder.retry
+        return self._reader.retry
 
     def __iter__(self) -> Iterator[Event]:
-        while self.end_reason is None:
-            for event in self._read_events():
-                if self._done_marker is not None and event.data == self._done_marker:
-                    self._end(EndReason.DONE)
-                    return
-                yield event
+        reader = self._reader
+        while reader.end_reason is None:
+            yield from self._read_events(reader)
 
     def __enter__(self) -> "Response":
         return self
@@ -169,43 +114,26 @@ class Response:
         self.close()
         return b"".join(pieces)[:limit]
 
-    def _read_events(self) -> List[Event]:
-        """Do one read; return the events it completes, ending the response if need be."""
-        if self._deadline.expired():
-            self._end(EndReason.TOTAL_TIMEOUT)
-            return []
-        timeout, total_bound = self._deadline.read_timeout()
+    def _read_events(self, reader: EventReader) -> List[Event]:
+        """Do one read and report it to ``reader``; close if that ended the stream."""
+        deadline = self._deadline
         with self._reading:
-            try:
-                data = self._transport.read(timeout)
-            except socket.timeout as exc:
-                self._end(EndReason.TOTAL_TIMEOUT if total_bound else EndReason.IDLE_TIMEOUT, exc)
-                return []
-            except LimitExceeded as exc:
-                self._end(EndReason.LIMIT_EXCEEDED, exc)
-                return []
-            except (OSError, RemoteProtocolError) as exc:
-                self._end(EndReason.TRUNCATED, exc)
-                return []
-            if data is None:
-                self._end(EndReason.CLOSED if not self._decoder.unterminated else EndReason.TRUNCATED)
-                return []
-            events: List[Event] = []
-            try:
-                events = self._decoder.feed(data)
-                if events:
-                    # The decoder returns the events before a limit it hit
-                    # and raises at the next call: make that call now, so
-                    # the limit is reported whatever the next read brings.
-                    self._decoder.feed(b"")
-            except LimitExceeded as exc:
-                self._end(EndReason.LIMIT_EXCEEDED, exc)
-            return events
-
-    def _end(self, reason: EndReason, error: Optional[BaseException] = None) -> None:
-        self.end_reason = reason
-        self.error = error
-        self.close()
+            if deadline.expired():
+                reader.timed_out(None, total=True)
+                events: List[Event] = []
+            else:
+                timeout, total_bound = deadline.read_timeout()
+                try:
+                    events = reader.receive(self._transport.read(timeout))
+                except socket.timeout as exc:
+                    reader.timed_out(exc, total=total_bound)
+                    events = []
+                except (OSError, RemoteProtocolError) as exc:
+                    reader.failed(exc)
+                    events = []
+            if reader.end_reason is not None:
+                self.close()
+        return events
 
 
 def open_response(
@@ -241,19 +169,11 @@ def open_response(
         status=head.status,
         reason=head.reason,
         headers=head.headers,
-        decoder=decoder,
-        done_marker=done_marker,
+        reader=EventReader(decoder, done_marker),
     )
 
 
-def fail(response: Response, error_class: Type[ResponseError], message: str, max_error_body: int) -> NoReturn:
-    """Read the start of the body, close, and raise ``error_class``."""
+def fail(response: Response, refusal: Refusal, max_error_body: int) -> NoReturn:
+    """Read the start of the body, close, and raise the refusal's error."""
     body = response._read_body(max_error_body)
-    raise error_class(message, response.status, response.headers, body)
-
-
-def check_event_stream(response: Response, max_error_body: int) -> None:
-    """Raise ContentTypeError unless the response is ``text/event-stream``."""
-    content_type = header_value(response.headers, "content-type")
-    if (content_type or "").split(";")[0].strip(" \t").lower() != "text/event-stream":
-        fail(response, ContentTypeError, f"expected text/event-stream, got {content_type!r}", max_error_body)
+    raise refusal.error_class(refusal.message, response.status, response.headers, body)

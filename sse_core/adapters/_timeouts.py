@@ -1,7 +1,7 @@
 """Timeouts: the three bounds a client sets, and the clock that applies them."""
 
 import time
-from typing import NamedTuple, Optional, Tuple
+from typing import Callable, NamedTuple, Optional, Tuple
 
 __all__ = ["Timeouts", "Deadline"]
 
@@ -27,15 +27,20 @@ class Timeouts(NamedTuple):
 
 
 class Deadline:
-    """Turns :class:`Timeouts` into the timeout of each socket operation."""
+    """Turns :class:`Timeouts` into the timeout of each socket operation.
 
-    def __init__(self, timeouts: Timeouts) -> None:
+    ``clock`` returns monotonic seconds: ``time.monotonic``, an event loop's
+    ``time``, or a test's fake.
+    """
+
+    def __init__(self, timeouts: Timeouts, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.timeouts = timeouts
+        self._clock = clock
         total = timeouts.total
-        self._end = None if total is None else time.monotonic() + total
+        self._end = None if total is None else clock() + total
 
     def expired(self) -> bool:
-        return self._end is not None and time.monotonic() >= self._end
+        return self._end is not None and self._clock() >= self._end
 
     def connect_timeout(self) -> Optional[float]:
         return self._bounded(self.timeouts.connect)[0]
@@ -47,7 +52,7 @@ class Deadline:
     def _bounded(self, timeout: Optional[float]) -> Tuple[Optional[float], bool]:
         if self._end is None:
             return timeout, False
-        remaining = max(self._end - time.monotonic(), _SPENT)
+        remaining = max(self._end - self._clock(), _SPENT)
         if timeout is None or remaining <= timeout:
             return remaining, True
         return timeout, False

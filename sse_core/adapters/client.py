@@ -21,18 +21,18 @@ from typing import Any, Optional, Union
 
 from .._http11 import DEFAULT_MAX_HEAD_SIZE
 from ..decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
-from ._eventsource import DEFAULT_MAX_BACKOFF, DEFAULT_MAX_REDIRECTS, DEFAULT_RETRY, EventSource
+from ._eventsource import EventSource
+from ._reconnect_policy import BACKOFF_FLOOR, DEFAULT_MAX_BACKOFF, DEFAULT_RETRY, RETRY_CEILING
+from ._redirect_policy import CROSS_ORIGIN_SAFE_HEADERS, DEFAULT_MAX_REDIRECTS
 from ._request import Headers, build_request
-from ._response import (
+from ._response import Response, fail, open_response
+from ._response_policy import (
     DEFAULT_MAX_ERROR_BODY,
     ContentTypeError,
     EndReason,
     HTTPStatusError,
-    Response,
     ResponseError,
-    check_event_stream,
-    fail,
-    open_response,
+    check_response,
 )
 from ._timeouts import Timeouts
 
@@ -49,6 +49,9 @@ __all__ = [
     "DEFAULT_RETRY",
     "DEFAULT_MAX_BACKOFF",
     "DEFAULT_MAX_REDIRECTS",
+    "RETRY_CEILING",
+    "BACKOFF_FLOOR",
+    "CROSS_ORIGIN_SAFE_HEADERS",
 ]
 
 
@@ -96,8 +99,7 @@ def stream(
         max_event_size=max_event_size,
         max_head_size=max_head_size,
     )
-    if not 200 <= response.status < 300:
-        fail(response, HTTPStatusError, f"HTTP {response.status} {response.reason}", max_error_body)
-    if response.status != 204:
-        check_event_stream(response, max_error_body)
+    refusal = check_response(response.status, response.reason, response.headers)
+    if refusal is not None:
+        fail(response, refusal, max_error_body)
     return response
