@@ -347,6 +347,23 @@ def test_a_refused_request_leaves_the_connection_usable():
     }
 
 
+@pytest.mark.parametrize(
+    "header, status, code",
+    [
+        ("Content-Length: 1048577", 413, "body_too_large"),  # refused before the body is sent
+        ("Transfer-Encoding: gzip, chunked", 501, "invalid_request"),
+        ("Transfer-Encoding : chunked", 400, "invalid_request"),
+    ],
+)
+def test_requests_the_reader_refuses_get_an_openai_style_error_and_close(header, status, code):
+    with mock_server() as server:
+        answer = exchange(server.port, "GET", "/v1/models", headers=(header,))
+        assert server.requests == []  # refused before routing
+    assert answer.status == status
+    assert answer.header("connection") == "close"
+    assert answer.json()["error"]["code"] == code
+
+
 def test_unknown_path_gets_404_and_wrong_method_405_as_json():
     with mock_server() as server:
         missing = exchange(server.port, "GET", "/v2/nothing")

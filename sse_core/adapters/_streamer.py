@@ -44,9 +44,8 @@ import time
 from typing import Callable, Iterable, List, Optional, Tuple, cast
 
 from .._eventstream import EventStreamWriter, HTTP1Framing, Item
-from .._http11 import RequestHead, header_value, request_body_framing
-from ..chunked import ChunkedDecoder
-from ..errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
+from .._http11 import RequestHead, header_value
+from ..errors import LocalProtocolError
 from ._io import READ_SIZE
 
 try:
@@ -54,16 +53,11 @@ try:
 except ImportError:  # a CPython built without OpenSSL
     SSLWantReadError = ()  # type: ignore[assignment,misc]
 
-__all__ = ["Item", "Source", "StreamContext", "stream_events", "read_request_body", "DEFAULT_MAX_BODY_SIZE"]
+__all__ = ["Item", "Source", "StreamContext", "stream_events"]
 
 # Where there is neither epoll nor kqueue (Windows), select() takes at most
 # 512 sockets: the streams past that many are not watched.
 _SELECT_LIMIT = 500
-
-# A chat completion request with a long history is tens of KiB; a request
-# body is held in memory whole, so the bound stays modest.
-DEFAULT_MAX_BODY_SIZE = 1024 * 1024
-
 
 class StreamContext:
     """What a source is told about its stream, and how it should wait.
@@ -96,47 +90,6 @@ class StreamContext:
 
 
 Source = Callable[[StreamContext], Iterable[Item]]
-
-
-def read_request_body(
-    head: RequestHead, buffered: bytes, read: Callable[[int], bytes], max_body_size: Optional[int]
-) -> Tuple[bytes, bool]:
-    """Read the body ``head`` announces; return it and whether it ended exactly.
-
-    ``buffered`` holds bytes already received after the head; ``read(n)``
-    returns up to ``n`` more (``b""`` at EOF). A chunked body may be read
-    past its end, and then the connection cannot carry another request.
-    Raises RemoteProtocolError for a malformed or cut-short body and
-    LimitExceeded past ``max_body_size``.
-    """
-    kind, length = request_body_framing(head)
-    if kind == "none":
-        return b"", not buffered
-    if kind == "length":
-        length = cast(int, length)
-        _check_body_size(length, max_body_size)
-        body = bytearray(buffered[:length])
-        while len(body) < length:
-            more = read(min(length - len(body), 65536))
-            if not more:
-                raise RemoteProtocolError("request body cut short")
-            body += more
-        return bytes(body), len(buffered) <= length
-    decoder = ChunkedDecoder()
-    body = bytearray(decoder.feed(buffered))
-    while not decoder.done:
-        _check_body_size(len(body), max_body_size)
-        more = read(65536)
-        if not more:
-            decoder.close()
-        body += decoder.feed(more)
-    _check_body_size(len(body), max_body_size)
-    return bytes(body), not decoder.unused
-
-
-def _check_body_size(size: int, max_body_size: Optional[int]) -> None:
-    if max_body_size is not None and size > max_body_size:
-        raise LimitExceeded("max_body_size", max_body_size, size)
 
 
 def stream_events(
