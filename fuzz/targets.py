@@ -6,8 +6,9 @@ They need nothing but sse_core, so any driver can call them: the hypothesis
 runner next to this file, a coverage-guided fuzzer, or a Python shell
 replaying a finding.
 
-The targets read a few private attributes of the decoders to check that
-their buffers stay bounded; each such read is marked where it happens.
+The targets check that buffers stay bounded through the public ``buffered``
+figures of the chunked decoder and the head readers, and a few private
+attributes of the SSE decoder, each marked where it is read.
 """
 
 import io
@@ -25,8 +26,7 @@ if _ROOT not in sys.path:
 
 import sse_core  # noqa: E402
 import sse_core.__main__ as _cli  # noqa: E402  (the command line, run in-process)
-from sse_core import _http11  # noqa: E402
-from sse_core import chunked as _chunked  # noqa: E402  (for the private state name _TRAILER)
+from sse_core import _body, _http11  # noqa: E402
 
 __all__ = [
     "check_decoder",
@@ -237,14 +237,13 @@ _ChunkedResult = Tuple[bytes, bool, List[Tuple[bytes, bytes]], bytes, _ErrorKey]
 
 
 def _check_chunked_buffer(decoder: sse_core.ChunkedDecoder) -> None:
-    # Private state, read on purpose: the incomplete size or trailer line,
-    # the decoder's state, and the size of the trailer lines already in.
-    buffered = len(decoder._buf)
-    if decoder._state == _chunked._TRAILER:
-        total = decoder._trailer_size + buffered
-        assert total <= CHUNKED_MAX_TRAILER_SIZE, f"trailer section of {total} bytes buffered"
-    else:
-        assert buffered <= CHUNKED_MAX_LINE_SIZE, f"buffered line of {buffered} bytes"
+    # buffered is the incomplete size line, or the trailer section so far
+    # (which trailers, once it has a line, show it is).
+    buffered = decoder.buffered
+    bound = max(CHUNKED_MAX_LINE_SIZE, CHUNKED_MAX_TRAILER_SIZE)
+    if decoder.trailers or decoder.done:
+        bound = CHUNKED_MAX_TRAILER_SIZE
+    assert buffered <= bound, f"{buffered} bytes of framing buffered, bound {bound}"
 
 
 def _dechunk(reads: List[bytes]) -> _ChunkedResult:
@@ -419,9 +418,9 @@ _HeadReader = Callable[..., Union[_http11.RequestHeadReader, _http11.ResponseHea
 
 
 def _check_head_buffer(reader: Union[_http11.RequestHeadReader, _http11.ResponseHeadReader], limit: int) -> None:
-    # Private state, read on purpose: the unfinished head the reader holds
-    # (emptied once the head is complete or an error is raised).
-    buffered = len(reader._buf)
+    # The unfinished head the reader holds (emptied once the head is
+    # complete or an error is raised).
+    buffered = reader.buffered
     assert buffered <= limit, f"buffered head of {buffered} bytes, max_head_size={limit}"
 
 
@@ -471,18 +470,26 @@ def _check_head(make: _HeadReader, data: bytes) -> Tuple[int, bytes, _HeadResult
     return control, stream, whole
 
 
-def _check_framing(framing: Callable[[], Tuple[str, Optional[int]]]) -> None:
-    # The body framing a head names: one of the documented answers, or
-    # RemoteProtocolError.
+_MessageReader = Union[_body.RequestReader, _body.ResponseReader]
+
+
+def _check_message(reader: _MessageReader, wire: bytes, head: _Head) -> None:
+    # The message reader given the same head and then the end of input: the
+    # head again (a response's interim head is skipped instead), then the
+    # end of the message, or RemoteProtocolError from the body's framing.
+    reader.feed(wire)
+    reader.close()
+    events: list = []
     try:
-        kind, length = framing()
+        while not events or not isinstance(events[-1], _body.EndOfMessage):
+            event = reader.next_event()
+            assert event is not _body.NEED_DATA, f"NEED_DATA after the end of input, after {events!r}"
+            events.append(event)
     except sse_core.SSEError as exc:
-        assert isinstance(exc, sse_core.RemoteProtocolError), f"framing raised {exc!r}"
-        return
-    if kind == "length":
-        assert type(length) is int and 0 <= length < 10**_http11._MAX_LENGTH_DIGITS, f"length {length!r}"
-    else:
-        assert (kind, length) in (("none", 0), ("chunked", None), ("close", None)), f"framing {(kind, length)!r}"
+        assert isinstance(exc, sse_core.RemoteProtocolError), f"the message reader raised {exc!r}"
+    if events:
+        assert events[0] == head, f"the message reader read {events[0]!r}, not {head!r}"
+        assert all(isinstance(event, _body.EndOfMessage) for event in events[1:]), f"events {events!r}"
 
 
 def _reparsed(make: _HeadReader, encode: Callable[[], bytes]) -> Optional[_Head]:
@@ -508,17 +515,19 @@ def check_request_head(data: bytes) -> None:
     for LimitExceeded). Only RemoteProtocolError (LimitExceeded for
     ``max_head_size``, past it) escapes; after it every call raises it
     again, and after a quiet close() feed() raises LocalProtocolError. The
-    unfinished head buffered after each feed (private ``_buf``) is at most
+    unfinished head buffered after each feed (``buffered``) is at most
     max_head_size, and so is a head accepted; ``unused`` is exactly the
-    bytes after the head's final LF. A complete head's body framing is one
-    of request_body_framing()'s answers or RemoteProtocolError, and an
-    HTTP/1.1 head that encode_request_head() accepts parses back the same.
+    bytes after the head's final LF. A RequestReader given the complete
+    head and the end of input reads the same head, then ends the message
+    or raises RemoteProtocolError, and an HTTP/1.1 head that
+    encode_request_head() accepts parses back the same.
     """
     make = _http11.RequestHeadReader
-    _, _, (head, _, _) = _check_head(make, data)
+    _, stream, (head, unused, _) = _check_head(make, data)
     if isinstance(head, _http11.RequestHead):
         request = head
-        _check_framing(lambda: _http11.request_body_framing(request))
+        limit = HEAD_MAX_SIZES[(_control(data)[0] >> 2) & 1]
+        _check_message(_body.RequestReader(max_head_size=limit), stream[: len(stream) - len(unused)], request)
         if request.version == "1.1":  # encode_request_head() writes HTTP/1.1 only
             again = _reparsed(
                 make, lambda: _http11.encode_request_head(request.method, request.target, request.headers)
@@ -529,16 +538,18 @@ def check_request_head(data: bytes) -> None:
 def check_response_head(data: bytes) -> None:
     """ResponseHeadReader: any bytes parse or raise RemoteProtocolError, however split; the head stays bounded.
 
-    As check_request_head, for a ResponseHeadReader (control bit 3 picks
-    the request method for response_body_framing(): HEAD or GET); a head
-    that encode_response_head() accepts parses back the same.
+    As check_request_head, for a ResponseHeadReader and a ResponseReader
+    (control bit 3 picks the request method: HEAD or GET); a head that
+    encode_response_head() accepts parses back the same.
     """
     make = _http11.ResponseHeadReader
-    control, _, (head, _, _) = _check_head(make, data)
+    control, stream, (head, unused, _) = _check_head(make, data)
     if isinstance(head, _http11.ResponseHead):
         response = head
         method = "HEAD" if control & 8 else "GET"
-        _check_framing(lambda: _http11.response_body_framing(response, method))
+        limit = HEAD_MAX_SIZES[(control >> 2) & 1]
+        reader = _body.ResponseReader(method, max_head_size=limit)
+        _check_message(reader, stream[: len(stream) - len(unused)], response)
         again = _reparsed(
             make,
             lambda: _http11.encode_response_head(response.status, response.reason, response.headers, response.version),

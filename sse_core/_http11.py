@@ -1,4 +1,4 @@
-"""HTTP/1.x message heads (RFC 9112), sans-IO: parse, encode, and body framing.
+"""HTTP/1.x message heads (RFC 9112), sans-IO: parse and encode.
 
 The readers take bytes from a socket in slices of any size and return the
 parsed head once its closing empty line is in; what follows it (the start of
@@ -22,6 +22,8 @@ __all__ = [
     "RequestHeadReader",
     "ResponseHeadReader",
     "header_value",
+    "transfer_codings",
+    "content_length",
     "response_body_framing",
     "request_body_framing",
     "encode_request_head",
@@ -98,13 +100,18 @@ class _HeadReader(Generic[_Head]):
         """The bytes received after the head's final line end: the start of the body."""
         return bytes(self._unused)
 
+    @property
+    def buffered(self) -> int:
+        """Bytes of the incomplete head held: at most ``max_head_size``, 0 once it is complete."""
+        return len(self._buf)
+
     def feed(self, data: bytes) -> Optional[_Head]:
         """Add ``data``; return the head once complete, ``None`` while more is needed.
 
         Once the head is complete, every later call returns it again and
         adds ``data`` to ``unused``. Malformed input raises
-        RemoteProtocolError (LimitExceeded past ``max_head_size``), and so
-        does every later call.
+        RemoteProtocolError (LimitExceeded past ``max_head_size``, with
+        ``error_status_hint`` 431), and so does every later call.
         """
         if self._error is not None:
             raise self._error
@@ -154,7 +161,7 @@ class _HeadReader(Generic[_Head]):
             if newline < 0:
                 self._scan = max(self._scan, stop)
                 if limit is not None and len(buf) > limit:
-                    raise LimitExceeded("max_head_size", limit, len(buf))
+                    raise LimitExceeded("max_head_size", limit, len(buf), error_status_hint=431)
                 return None
             line_start = self._line_start
             self._scan = self._line_start = newline + 1
@@ -219,7 +226,7 @@ class ResponseHeadReader(_HeadReader[ResponseHead]):
 
 def _check_version(version: str) -> None:
     if version not in _SUPPORTED_VERSIONS:
-        raise RemoteProtocolError(f"unsupported HTTP version HTTP/{version}")
+        raise RemoteProtocolError(f"unsupported HTTP version HTTP/{version}", error_status_hint=505)
 
 
 def _parse_fields(lines: List[bytes]) -> List[Tuple[str, str]]:
@@ -242,6 +249,9 @@ def header_value(headers: List[Tuple[str, str]], name: str) -> Optional[str]:
     return ", ".join(values) if values else None
 
 
+# Kept, with its string answers, until checker/_capture.py and
+# adapters/_streamer.py read through _body's message readers, which own the
+# framing from then on; then these two go.
 def response_body_framing(head: ResponseHead, request_method: str) -> Tuple[str, Optional[int]]:
     """Say how the body of response ``head`` is delimited (RFC 9112 section 6.3).
 
@@ -252,10 +262,10 @@ def response_body_framing(head: ResponseHead, request_method: str) -> Tuple[str,
     """
     if request_method == "HEAD" or head.status < 200 or head.status in (204, 304):
         return ("none", 0)
-    chunked = _final_coding_is_chunked(head.headers)
-    if chunked is not None:
-        return ("chunked", None) if chunked else ("close", None)
-    length = _content_length(head.headers)
+    codings = transfer_codings(head.headers)
+    if codings is not None:
+        return ("chunked", None) if codings[-1] == "chunked" else ("close", None)
+    length = content_length(head.headers)
     return ("close", None) if length is None else ("length", length)
 
 
@@ -267,32 +277,48 @@ def request_body_framing(head: RequestHead) -> Tuple[str, Optional[int]]:
     Transfer-Encoding whose final coding is not chunked, or an invalid
     Content-Length.
     """
-    chunked = _final_coding_is_chunked(head.headers)
-    if chunked is not None:
-        if not chunked:
+    codings = transfer_codings(head.headers)
+    if codings is not None:
+        if codings[-1] != "chunked":
             raise RemoteProtocolError("request Transfer-Encoding does not end in chunked")
         return ("chunked", None)
-    length = _content_length(head.headers)
+    length = content_length(head.headers)
     return ("none", 0) if length is None else ("length", length)
 
 
-def _final_coding_is_chunked(headers: List[Tuple[str, str]]) -> Optional[bool]:
-    """None without Transfer-Encoding, else whether its final coding is chunked."""
+def transfer_codings(headers: List[Tuple[str, str]]) -> Optional[List[str]]:
+    """Return the transfer codings named by Transfer-Encoding, lowercased, without parameters; None without the field.
+
+    Raises RemoteProtocolError for a malformed value or for
+    Transfer-Encoding alongside Content-Length.
+    """
     value = header_value(headers, "transfer-encoding")
     if value is None:
         return None
     # Both framings at once is the classic smuggling vector (section 6.1).
     if header_value(headers, "content-length") is not None:
         raise RemoteProtocolError("both Transfer-Encoding and Content-Length")
-    codings = [item.strip(" \t") for item in value.split(",")]
-    codings = [item for item in codings if item]
-    match = _CODING.fullmatch(codings[-1]) if codings else None
-    if match is None:
+    codings = []
+    for item in value.split(","):
+        item = item.strip(" \t")
+        if not item:
+            continue  # empty list elements are allowed (RFC 9110 section 5.6.1)
+        match = _CODING.fullmatch(item)
+        if match is None:
+            raise RemoteProtocolError(f"malformed Transfer-Encoding {value[:100]!r}")
+        codings.append(match.group(1).lower())
+    if not codings:
         raise RemoteProtocolError(f"malformed Transfer-Encoding {value[:100]!r}")
-    return match.group(1).lower() == "chunked"
+    return codings
 
 
-def _content_length(headers: List[Tuple[str, str]]) -> Optional[int]:
+def content_length(headers: List[Tuple[str, str]]) -> Optional[int]:
+    """Return the Content-Length, or None without the field.
+
+    Raises RemoteProtocolError for a value that is not digits, differing
+    repeated values, or more than 18 significant digits (so the length
+    always fits a signed 64-bit integer, whatever slices it reaches).
+    """
     value = header_value(headers, "content-length")
     if value is None:
         return None

@@ -68,8 +68,12 @@ class ChunkedDecoder:
     ``max_line_size`` bounds a chunk size line, extensions and CRLF
     included; ``max_trailer_size`` bounds the trailer section, its closing
     CRLF included. ``None`` disables a bound. Going past one raises
-    :class:`~sse_core.errors.LimitExceeded`; any other malformed input
-    raises :class:`~sse_core.errors.RemoteProtocolError`.
+    :class:`~sse_core.errors.LimitExceeded` (``error_status_hint`` 400 for
+    a size line, which is part of the body, and 431 for the trailer
+    section, which is header fields); any other malformed input raises
+    :class:`~sse_core.errors.RemoteProtocolError`. A chunk size of up to
+    16 hex digits (leading zeros aside) is taken as it is, however long
+    the chunk it announces; longer ones are refused.
     """
 
     def __init__(
@@ -97,6 +101,25 @@ class ChunkedDecoder:
     def unused(self) -> bytes:
         """The bytes received after the end of the chunked body."""
         return bytes(self._unused)
+
+    @property
+    def error(self) -> Optional[RemoteProtocolError]:
+        """The fault found in the input, or None.
+
+        ``feed`` returns the body bytes decoded before a fault and raises
+        it on the next call; a driver that checks ``error`` after each
+        ``feed`` sees the fault at once, without feeding again.
+        """
+        return self._error
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of framing held: the incomplete size or trailer line and the trailer lines received.
+
+        At most ``max_line_size`` while a size line comes in, and
+        ``max_trailer_size`` in the trailer section.
+        """
+        return len(self._buf) + self._trailer_size
 
     def feed(self, data: bytes) -> bytes:
         """Decode ``data`` and return the body bytes it completes.
@@ -165,12 +188,12 @@ class ChunkedDecoder:
                     if start != pos:
                         pos = start
                         continue
-                line, pos = self._read_line(data, pos, "max_line_size", limit, 0)
+                line, pos = self._read_line(data, pos, "max_line_size", limit, 0, 400)
                 if line is not None:
                     self._parse_size_line(line)
             elif state is _TRAILER:
                 line, pos = self._read_line(
-                    data, pos, "max_trailer_size", self.max_trailer_size, self._trailer_size
+                    data, pos, "max_trailer_size", self.max_trailer_size, self._trailer_size, 431
                 )
                 if line is not None:
                     self._trailer_size += len(line) + 2
@@ -188,23 +211,27 @@ class ChunkedDecoder:
         a chunk not followed by CRLF is left to the _DATA state.
         """
         view = memoryview(data)  # one view, sliced for each big chunk
+        end = len(data)
         match = _PLAIN_SIZE_LINE.match(data, pos)
         while match is not None:
             start = match.end()
             stop = start + int(match[1], 16)
+            if stop > end:
+                # Cut short, as the last chunk of a read usually is. Tested
+                # before the match below, whose position must fit a C
+                # ssize_t: a 16-digit size can reach 2**64 - 1.
+                self._state = _DATA
+                pieces.append(data[start:] if end - start < _VIEW_SIZE else view[start:])
+                self._remaining = stop - end
+                return end
             # The data's CRLF and the next chunk's size line, in one step;
             # with no plain size line next, the CRLF alone ends the loop.
             match = _CRLF_AND_PLAIN_SIZE_LINE.match(data, stop)
             if match is None and data[stop : stop + 2] != b"\r\n":
+                # Not followed by CRLF, or not all of it here.
                 self._state = _DATA
-                end = len(data)
-                if stop <= end:  # not followed by CRLF, or not all of it here
-                    self._remaining = stop - start
-                    return start
-                # Cut short, as the last chunk of a read usually is.
-                pieces.append(data[start:] if end - start < _VIEW_SIZE else view[start:])
-                self._remaining = stop - end
-                return end
+                self._remaining = stop - start
+                return start
             # A big chunk is viewed, not copied: feed() joins the pieces,
             # and that one copy is enough.
             pieces.append(data[start:stop] if stop - start < _VIEW_SIZE else view[start:stop])
@@ -212,7 +239,7 @@ class ChunkedDecoder:
         return pos
 
     def _read_line(
-        self, data: bytes, pos: int, limit_name: str, limit: Optional[int], base: int
+        self, data: bytes, pos: int, limit_name: str, limit: Optional[int], base: int, status_hint: int
     ) -> Tuple[Optional[bytes], int]:
         """Return (the line without its CRLF or None, the new position).
 
@@ -223,7 +250,8 @@ class ChunkedDecoder:
         stop = len(data) if newline < 0 else newline + 1
         size = base + len(buf) + stop - pos
         if limit is not None and size > limit:
-            raise LimitExceeded(limit_name, limit, size)
+            self._buf = bytearray()  # nothing more will be parsed: let it go
+            raise LimitExceeded(limit_name, limit, size, error_status_hint=status_hint)
         if newline < 0:
             buf += data[pos:]
             return None, stop

@@ -243,6 +243,27 @@ def test_seventeen_significant_hex_digits_rejected():
     rejected(b"10000000000000000\r\n")
 
 
+HUGE_SIZES = [2**31 - 1, 2**31, 2**32, 2**63 - 1, 2**63, 2**64 - 1]
+
+
+@pytest.mark.parametrize("size", HUGE_SIZES, ids=hex)
+def test_chunk_size_at_2_63_and_other_word_edges_is_a_long_chunk_not_an_overflow(size):
+    # Finding 1 (issue 19): a plain 16-digit size line whole in one read
+    # made the fast path match at a position past sys.maxsize, and
+    # OverflowError escaped feed(), losing the chunk before it.
+    result = check(b"2\r\nhi\r\n%x\r\nabc" % size, b"hiabc", close=False)
+    assert not result.done
+
+
+@pytest.mark.parametrize("size", HUGE_SIZES, ids=hex)
+def test_chunk_size_at_word_edges_counts_down_exactly(size):
+    decoder = ChunkedDecoder()
+    assert decoder.feed(b"%x\r\n" % size) == b""
+    assert decoder.feed(b"x" * 1000) == b"x" * 1000
+    with pytest.raises(RemoteProtocolError, match="chunk data"):
+        decoder.close()  # the rest of the chunk never came
+
+
 def test_thousand_hex_digit_size_rejected_without_int(monkeypatch):
     calls = []
 
@@ -417,6 +438,29 @@ def test_fault_with_nothing_decoded_raises_at_once():
         decoder.feed(b"\r\nzz\r\n")
 
 
+def test_error_is_none_until_a_fault():
+    decoder = ChunkedDecoder()
+    assert decoder.feed(b"2\r\nab") == b"ab"
+    assert decoder.error is None
+
+
+def test_deferred_fault_is_shown_by_error_at_once():
+    # A driver checks error after feed() instead of feeding again: the
+    # fault behind the returned bytes is visible without another call.
+    decoder = ChunkedDecoder()
+    assert decoder.feed(b"2\r\nab\r\nzz\r\n") == b"ab"
+    assert isinstance(decoder.error, RemoteProtocolError)
+    with pytest.raises(RemoteProtocolError) as info:
+        decoder.feed(b"")
+    assert info.value is decoder.error
+
+
+def test_malformed_chunk_is_a_400():
+    with pytest.raises(RemoteProtocolError) as info:
+        ChunkedDecoder().feed(b"zz\r\n")
+    assert info.value.error_status_hint == 400
+
+
 def test_error_is_sticky():
     decoder = ChunkedDecoder()
     with pytest.raises(RemoteProtocolError) as first:
@@ -451,11 +495,24 @@ def test_size_line_limit_hit_fed_one_byte_at_a_time():
     decoder = ChunkedDecoder(max_line_size=10)
     for byte in bytewise(b"0005;a=bbb"):
         assert decoder.feed(byte) == b""
-    assert len(decoder._buf) == 10  # the partial line buffer, private
+    assert decoder.buffered == 10  # the partial size line
     with pytest.raises(LimitExceeded) as info:
         decoder.feed(b"b")
     assert (info.value.limit, info.value.maximum, info.value.size) == ("max_line_size", 10, 11)
-    assert len(decoder._buf) <= 10
+    assert decoder.buffered == 0  # the oversized line is dropped, not kept
+
+
+def test_size_line_over_its_limit_is_a_400_not_a_431():
+    # Finding 11 (issue 19): the size line is part of the body, not a header.
+    with pytest.raises(LimitExceeded) as info:
+        ChunkedDecoder(max_line_size=10).feed(b"0" * 11)
+    assert info.value.error_status_hint == 400
+
+
+def test_trailer_section_over_its_limit_is_a_431():
+    with pytest.raises(LimitExceeded) as info:
+        ChunkedDecoder(max_trailer_size=10).feed(b"0\r\nA: bcdefghij")
+    assert info.value.error_status_hint == 431
 
 
 def test_size_line_limit_hit_without_line_end():
@@ -525,12 +582,14 @@ def test_trailer_section_one_byte_over_rejected():
 def test_trailer_limit_hit_fed_one_byte_at_a_time():
     decoder = ChunkedDecoder(max_trailer_size=10)
     decoder.feed(b"0\r\nA: b\r\n")  # 6 bytes of trailer section so far
+    assert decoder.buffered == 6
     for byte in bytewise(b"Cdef"):
         assert decoder.feed(byte) == b""
+    assert decoder.buffered == 10
     with pytest.raises(LimitExceeded) as info:
         decoder.feed(b"g")
     assert (info.value.limit, info.value.maximum, info.value.size) == ("max_trailer_size", 10, 11)
-    assert len(decoder._buf) <= 4
+    assert decoder.buffered == 6  # the oversized line is dropped
 
 
 def test_trailer_limit_counts_all_field_lines():
@@ -636,14 +695,13 @@ limits = st.one_of(st.none(), st.integers(1, 12))
 
 
 def assert_buffers_bounded(decoder: ChunkedDecoder) -> None:
-    # Two private attributes: decoder._buf is the partial-line buffer, and
-    # decoder._state says whether that line is a trailer line or a size line.
-    if decoder._state is chunked._TRAILER:
-        bound = decoder.max_trailer_size
-    else:
-        bound = decoder.max_line_size
-    if bound is not None:
-        assert len(decoder._buf) <= bound
+    # buffered is the partial size line, or the trailer section so far: the
+    # bound that applies depends on which, and trailers show the latter.
+    line, trailer = decoder.max_line_size, decoder.max_trailer_size
+    if line is not None and trailer is not None:
+        assert decoder.buffered <= max(line, trailer)
+    if decoder.trailers and trailer is not None:
+        assert decoder.buffered <= trailer
     if decoder.max_trailer_size is not None:
         stored = sum(len(name) + len(value) + 3 for name, value in decoder.trailers)
         assert stored <= decoder.max_trailer_size
