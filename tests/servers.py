@@ -9,7 +9,7 @@ from typing import Iterator, List, Optional
 
 import pytest
 
-from sse_core.adapters.httpserver import send_event_stream
+from sse_core.adapters.httpserver import StrictRequestHandler, send_event_stream
 from sse_core.adapters.rawsocket import serve_event_stream
 
 
@@ -50,6 +50,28 @@ def http_server(source, protocol_version: str = "HTTP/1.1", **options) -> Iterat
             pass
 
     Handler.protocol_version = protocol_version
+    with handler_server(Handler) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def strict_server(source, **options) -> Iterator[int]:
+    """As http_server, with a StrictRequestHandler; its request bounds are taken out of ``options``."""
+    bounds = {name: options.pop(name) for name in ("request_timeout", "max_head_size", "max_body_size") if name in options}
+
+    class Handler(StrictRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            send_event_stream(self, source, **options)
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    for name, value in bounds.items():
+        setattr(Handler, name, value)
     with handler_server(Handler) as port:
         yield port
 

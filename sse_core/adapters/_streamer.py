@@ -22,12 +22,12 @@ import email.utils
 import socket
 import threading
 import time
-from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union, cast
+from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
 
-from .._http11 import RequestHead, encode_response_head, header_value, request_body_framing
-from ..chunked import ChunkedDecoder, encode_chunk, encode_last_chunk
+from .._http11 import RequestHead, encode_response_head, header_value
+from ..chunked import encode_chunk, encode_last_chunk
 from ..encoder import encode
-from ..errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
+from ..errors import LocalProtocolError
 from ..events import Event
 
 try:
@@ -35,7 +35,7 @@ try:
 except ImportError:  # a CPython built without OpenSSL
     SSLSocket = ()  # type: ignore[assignment,misc]
 
-__all__ = ["Item", "Source", "StreamContext", "stream_events", "read_request_body", "DEFAULT_MAX_BODY_SIZE"]
+__all__ = ["Item", "Source", "StreamContext", "stream_events"]
 
 Item = Union[Event, Dict[str, object], str]
 
@@ -44,11 +44,6 @@ Item = Union[Event, Dict[str, object], str]
 _IDLE_CHECK_INTERVAL = 15.0
 
 _HEARTBEAT = encode(comment="ping")
-
-# A chat completion request with a long history is tens of KiB; a request
-# body is held in memory whole, so the bound stays modest.
-DEFAULT_MAX_BODY_SIZE = 1024 * 1024
-
 
 class StreamContext:
     """What a source is told about its stream, and how it should wait.
@@ -81,47 +76,6 @@ class StreamContext:
 
 
 Source = Callable[[StreamContext], Iterable[Item]]
-
-
-def read_request_body(
-    head: RequestHead, buffered: bytes, read: Callable[[int], bytes], max_body_size: Optional[int]
-) -> Tuple[bytes, bool]:
-    """Read the body ``head`` announces; return it and whether it ended exactly.
-
-    ``buffered`` holds bytes already received after the head; ``read(n)``
-    returns up to ``n`` more (``b""`` at EOF). A chunked body may be read
-    past its end, and then the connection cannot carry another request.
-    Raises RemoteProtocolError for a malformed or cut-short body and
-    LimitExceeded past ``max_body_size``.
-    """
-    kind, length = request_body_framing(head)
-    if kind == "none":
-        return b"", not buffered
-    if kind == "length":
-        length = cast(int, length)
-        _check_body_size(length, max_body_size)
-        body = bytearray(buffered[:length])
-        while len(body) < length:
-            more = read(min(length - len(body), 65536))
-            if not more:
-                raise RemoteProtocolError("request body cut short")
-            body += more
-        return bytes(body), len(buffered) <= length
-    decoder = ChunkedDecoder()
-    body = bytearray(decoder.feed(buffered))
-    while not decoder.done:
-        _check_body_size(len(body), max_body_size)
-        more = read(65536)
-        if not more:
-            decoder.close()
-        body += decoder.feed(more)
-    _check_body_size(len(body), max_body_size)
-    return bytes(body), not decoder.unused
-
-
-def _check_body_size(size: int, max_body_size: Optional[int]) -> None:
-    if max_body_size is not None and size > max_body_size:
-        raise LimitExceeded("max_body_size", max_body_size, size)
 
 
 def stream_events(

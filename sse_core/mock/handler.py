@@ -5,16 +5,17 @@ Routes: ``GET /`` (the page), ``GET /v1/models``, ``POST
 stream for ``EventSource``, which can only GET), ``GET /events``;
 ``OPTIONS`` anywhere answers a CORS preflight. Errors are JSON in the
 OpenAI shape: 400 for a bad request, 404 for an unknown path, 405 for a
-wrong method, 413 for a body over 1 MiB.
+wrong method, 413 for a body over 1 MiB (the request reader's refusals,
+400 for a malformed request and 501 for an unknown transfer coding among
+them, carry the same JSON body).
 """
 
-import http.server
 import json
 import urllib.parse
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from ..adapters.httpserver import Item, Source, StreamContext, read_body, send_event_stream
-from ..errors import LimitExceeded, RemoteProtocolError
+from ..adapters.httpserver import Item, Source, StrictRequestHandler, StreamContext, send_event_stream
+from ..errors import RemoteProtocolError
 from .chat import (
     AbruptClose,
     ChatRequest,
@@ -36,11 +37,19 @@ _ALLOWED_METHODS = "GET, POST, OPTIONS"
 _DEFAULT_ALLOWED_HEADERS = "Authorization, Content-Type, Last-Event-ID, Cache-Control"
 
 
-class MockHandler(http.server.BaseHTTPRequestHandler):
-    """Answers one connection's requests; ``server`` is a :class:`~sse_core.mock.server.MockServer`'s."""
+class MockHandler(StrictRequestHandler):
+    """Answers one connection's requests; ``server`` is a :class:`~sse_core.mock.server.MockServer`'s.
+
+    Each request, body included, is read before it is routed, so the
+    connection can carry the next request whatever the answer.
+    """
 
     protocol_version = "HTTP/1.1"
     server_version = "sse_core-mock"
+
+    @property  # type: ignore[override]
+    def request_timeout(self) -> Optional[float]:
+        return self.server.request_timeout  # type: ignore[attr-defined]
 
     def do_GET(self) -> None:
         self._route()
@@ -50,8 +59,6 @@ class MockHandler(http.server.BaseHTTPRequestHandler):
 
     def do_OPTIONS(self) -> None:
         self.server.record(self)  # type: ignore[attr-defined]
-        if self._read_body() is None:
-            return
         self.send_response(204)
         self.send_header("Allow", _ALLOWED_METHODS)
         origin = self._options.cors_origin
@@ -63,6 +70,15 @@ class MockHandler(http.server.BaseHTTPRequestHandler):
             self.send_header("Access-Control-Max-Age", "600")
         self.end_headers()
 
+    def refuse_request(self, exc: RemoteProtocolError) -> None:
+        """Answer a request the reader refused with an OpenAI-style JSON error."""
+        status = exc.error_status_hint
+        if status == 413:
+            body = error_body("The request body is too large.", code="body_too_large")
+        else:
+            body = error_body(f"Malformed request: {exc}.", code="invalid_request")
+        self._send_json(status, body, [("Connection", "close")])
+
     def log_message(self, format: str, *args: Any) -> None:
         self.server.log(format % args, self.address_string())  # type: ignore[attr-defined]
 
@@ -72,9 +88,7 @@ class MockHandler(http.server.BaseHTTPRequestHandler):
 
     def _route(self) -> None:
         self.server.record(self)  # type: ignore[attr-defined]
-        body = self._read_body()
-        if body is None:
-            return
+        body = self.request_body
         target = urllib.parse.urlsplit(self.path)
         routes: Dict[str, Dict[str, Callable[[bytes, Dict[str, str]], None]]] = {
             "/": {"GET": self._page},
@@ -98,17 +112,6 @@ class MockHandler(http.server.BaseHTTPRequestHandler):
             answer(body, query)
         except RequestError as exc:
             self._send_json(exc.status, exc.body())
-
-    def _read_body(self) -> Optional[bytes]:
-        """The request body, read whatever the route (so the connection can carry the next
-        request); None when it was refused with an error answer."""
-        try:
-            return read_body(self)
-        except LimitExceeded:
-            self._send_json(413, error_body("The request body is too large.", code="body_too_large"))
-        except RemoteProtocolError as exc:
-            self._send_json(400, error_body(f"Malformed request body: {exc}.", code="invalid_body"))
-        return None
 
     # --- routes --------------------------------------------------------
 

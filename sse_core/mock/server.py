@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Deque, Dict, List, NamedTuple, Optional, Set, TextIO
 
-from ..adapters.httpserver import StreamContext
+from ..adapters.httpserver import DEFAULT_REQUEST_TIMEOUT, StreamContext
 from .handler import MockHandler
 from .options import MockOptions
 
@@ -45,7 +45,10 @@ class MockServer:
     Use it as a context manager, or call :meth:`start` and :meth:`close`.
     ``url`` is its base URL (``http://127.0.0.1:PORT``); clients of the
     OpenAI API take ``url + "/v1"`` as their base URL. ``log`` (e.g.
-    ``sys.stderr``) gets one line per request; None keeps it quiet.
+    ``sys.stderr``) gets one line per request; None keeps it quiet. Each
+    request, head and body, must be in within ``request_timeout`` seconds
+    of its connection starting to wait for it (None: no bound), or the
+    client is disconnected: slow or idle clients cannot hold its threads.
     """
 
     def __init__(
@@ -55,8 +58,10 @@ class MockServer:
         *,
         options: MockOptions = MockOptions(),
         log: Optional[TextIO] = None,
+        request_timeout: Optional[float] = DEFAULT_REQUEST_TIMEOUT,
     ) -> None:
         self.options = options
+        self.request_timeout = request_timeout
         self.stopping = threading.Event()
         self._log = log
         self._httpd = _HTTPServer(host, port, self)
@@ -125,6 +130,10 @@ class MockServer:
 
 class _HTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins the handler threads
+    # socketserver's listen backlog of 5 makes clients wait seconds for a
+    # connection while hundreds of others are being accepted (the kernel
+    # caps it at net.core.somaxconn).
+    request_queue_size = 1024
 
     def __init__(self, host: str, port: int, mock: MockServer) -> None:
         if ":" in host:
@@ -142,6 +151,10 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
     @property
     def stopping(self) -> threading.Event:
         return self.mock.stopping
+
+    @property
+    def request_timeout(self) -> Optional[float]:
+        return self.mock.request_timeout
 
     def wait(self, ctx: StreamContext, seconds: float) -> bool:
         return self.mock.wait(ctx, seconds)
