@@ -212,6 +212,43 @@ def chunked_sse_streams(draw: Draw) -> bytes:
     return b"".join(out)
 
 
+# For check_client: a response head (interim responses, statuses that do
+# and do not carry events, framing fields) and an SSE body framed by it,
+# well or not.
+RESPONSE_STARTS = _mostly(
+    [b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"],
+    [b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n",
+     b"HTTP/1.0 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n", b"HTTP/1.1 200 OK\r\n",
+     b"HTTP/1.1 204 No Content\r\n", b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n",
+     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n", b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX: a\r\n b\r\n"],
+)
+
+
+@st.composite
+def sse_responses(draw: Draw) -> bytes:
+    framing = draw(st.sampled_from(["chunked", "length", "close"]))
+    start = draw(RESPONSE_STARTS)
+    extra = b"".join(line + b"\r\n" for line in draw(HEADER_LINES) if b"ost" not in line)
+    if framing == "chunked":
+        framed = draw(chunked_sse_streams())
+        control, body = framed[:1], framed[1:]
+        fields = b"Transfer-Encoding: chunked\r\n"
+    else:
+        stream = draw(SSE_STREAMS)
+        control, body = stream[:1], stream[1:]
+        fields = b"Content-Length: %d\r\n" % (len(body) + draw(CHUNK_SIZE_ERROR)) if framing == "length" else b""
+    return control + start + fields + extra + b"\r\n" + body
+
+
+@st.composite
+def requests(draw: Draw) -> bytes:
+    """For check_server: a request head, with a chunked body after it one time in three."""
+    head = draw(_heads(REQUEST_LINES, HOST_LINES))
+    if draw(st.integers(0, 2)) == 0:
+        head += draw(chunked_bodies())[1:]
+    return head
+
+
 STRATEGIES = {
     "check_decoder": st.one_of(st.binary(), SSE_STREAMS),
     "check_decoder_long": st.one_of(st.binary(), _sse_streams(LONG_LINE)),
@@ -220,6 +257,8 @@ STRATEGIES = {
     "check_request_head": st.one_of(st.binary(), _heads(REQUEST_LINES, HOST_LINES)),
     "check_response_head": st.one_of(st.binary(), _heads(STATUS_LINES, st.just(b""))),
     "check_parse_cli": st.one_of(st.binary(), chunked_sse_streams()),
+    "check_client": st.one_of(st.binary(max_size=64), sse_responses()),
+    "check_server": st.one_of(st.binary(max_size=64), requests()),
 }
 
 
