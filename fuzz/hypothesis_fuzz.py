@@ -51,7 +51,7 @@ SSE_COLONS = [b": ", b": ", b":", b":", b"", b":  ", b"::"]
 # overlong form), and lines just within and just past max_line_size=64.
 SSE_VALUES = [
     b"", b"x", b"0", b"1000", b"007", b"999999999999999999", b"1000000000000000000",
-    b"18446744073709551616", b"+5", b" 5", b"1_0", b"\xd9\xa5", b"1.5",
+    b"18446744073709551616", b"9300000000000", b"9223372036854775808", b"+5", b" 5", b"1_0", b"\xd9\xa5", b"1.5",
     b"\x00", b"a\x00b", b"\xef\xbb\xbf", b"\xe2\x80\xa8\x0b\x0c",
     b"\x80", b"\xe2\x82", b"\xed\xa0\x80", b"\xc0\xaf", b"x" * 20, b"y" * 50, b"z" * 58, b"w" * 59,
 ]
@@ -84,6 +84,14 @@ SSE_STREAMS = _sse_streams(SSE_LINE)
 
 
 CHUNK_SIZES = _mostly([b"%x", b"%X", b"000%x"], [b"%032x", b"1%016x", b"%x ", b"+%x", b"0x%x", b"-%x", b" %x"])
+# Sizes at the edges of machine integers (2^31, 2^32, 2^63, 2^64, each less
+# one too), written with and without leading zeros: a size that passes the
+# digit bound but not sys.maxsize must still end in RemoteProtocolError or a
+# long chunk, never OverflowError. Random sizes never reach them.
+EDGE_SIZES = [2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**63 - 1, 2**63, 2**64 - 1, 2**64]
+EDGE_SIZE_LINES = st.sampled_from(
+    [b"%x" % size for size in EDGE_SIZES] + [b"%X" % size for size in EDGE_SIZES] + [b"00%x" % size for size in EDGE_SIZES]
+)
 CHUNK_EXTENSIONS = _mostly(
     [b"", b"", b";a", b";a=b", b' ; n = "q\\"x"', b";" + b"e" * 30],
     [b";a=\"\x7f\"", b";", b";a=", b"; a b", b"=b", b'"', b";a\x00"],
@@ -107,7 +115,9 @@ def chunked_bodies(draw: Draw) -> bytes:
     out = [draw(CONTROL)]
     for data in draw(CHUNK_DATA):
         size = len(data) + draw(CHUNK_SIZE_ERROR)
-        out += [draw(CHUNK_SIZES) % size, draw(CHUNK_EXTENSIONS), draw(CHUNK_LINE_END)]
+        # One size line in eight is an edge size, so that data follows it.
+        size_line = draw(EDGE_SIZE_LINES) if draw(st.integers(0, 7)) == 0 else draw(CHUNK_SIZES) % size
+        out += [size_line, draw(CHUNK_EXTENSIONS), draw(CHUNK_LINE_END)]
         out += [data, draw(CHUNK_DATA_END)]
     if draw(st.integers(0, 15)) < 15:  # the last chunk, trailers, final CRLF
         out += [draw(LAST_CHUNK), draw(CHUNK_EXTENSIONS), draw(CHUNK_LINE_END)]
@@ -154,6 +164,7 @@ HEADER_LINES = st.lists(
          b"Last-Event-ID: 7"],
         [b" folded", b"\tfolded", b"Host : x", b"Bad Name: v", b"X: a\x00b", b": v", b"NoColon",
          b"Content-Length: 1, 2", b"Content-Length: +5", b"Content-Length: " + b"9" * 19,
+         b"Content-Length: 9223372036854775808", b"Content-Length: 18446744073709551616",
          b"Transfer-Encoding: ,", b"Transfer-Encoding: chunked, gzip", b"X: " + b"v" * 60],
     ),
     max_size=6,
@@ -203,6 +214,43 @@ def chunked_sse_streams(draw: Draw) -> bytes:
     return b"".join(out)
 
 
+# For check_client: a response head (interim responses, statuses that do
+# and do not carry events, framing fields) and an SSE body framed by it,
+# well or not.
+RESPONSE_STARTS = _mostly(
+    [b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"],
+    [b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n",
+     b"HTTP/1.0 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n", b"HTTP/1.1 200 OK\r\n",
+     b"HTTP/1.1 204 No Content\r\n", b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n",
+     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n", b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX: a\r\n b\r\n"],
+)
+
+
+@st.composite
+def sse_responses(draw: Draw) -> bytes:
+    framing = draw(st.sampled_from(["chunked", "length", "close"]))
+    start = draw(RESPONSE_STARTS)
+    extra = b"".join(line + b"\r\n" for line in draw(HEADER_LINES) if b"ost" not in line)
+    if framing == "chunked":
+        framed = draw(chunked_sse_streams())
+        control, body = framed[:1], framed[1:]
+        fields = b"Transfer-Encoding: chunked\r\n"
+    else:
+        stream = draw(SSE_STREAMS)
+        control, body = stream[:1], stream[1:]
+        fields = b"Content-Length: %d\r\n" % (len(body) + draw(CHUNK_SIZE_ERROR)) if framing == "length" else b""
+    return control + start + fields + extra + b"\r\n" + body
+
+
+@st.composite
+def requests(draw: Draw) -> bytes:
+    """For check_server: a request head, with a chunked body after it one time in three."""
+    head = draw(_heads(REQUEST_LINES, HOST_LINES))
+    if draw(st.integers(0, 2)) == 0:
+        head += draw(chunked_bodies())[1:]
+    return head
+
+
 STRATEGIES = {
     "check_decoder": st.one_of(st.binary(), SSE_STREAMS),
     "check_decoder_long": st.one_of(st.binary(), _sse_streams(LONG_LINE)),
@@ -211,6 +259,8 @@ STRATEGIES = {
     "check_request_head": st.one_of(st.binary(), _heads(REQUEST_LINES, HOST_LINES)),
     "check_response_head": st.one_of(st.binary(), _heads(STATUS_LINES, st.just(b""))),
     "check_parse_cli": st.one_of(st.binary(), chunked_sse_streams()),
+    "check_client": st.one_of(st.binary(max_size=64), sse_responses()),
+    "check_server": st.one_of(st.binary(max_size=64), requests()),
 }
 
 

@@ -692,3 +692,9 @@ TARGETS: Dict[str, Callable[[bytes], None]] = {
     "check_response_head": check_response_head,
     "check_parse_cli": check_parse_cli,
 }
+
+# The adapter targets (loopback sockets) use the splitting above: imported
+# last, once this module has defined it.
+from adapter_targets import ADAPTER_TARGETS  # noqa: E402
+
+TARGETS.update(ADAPTER_TARGETS)

@@ -452,19 +452,26 @@ def broken_chunked_bodies(draw) -> bytes:
     """A chunked body with exactly one fault, after a valid beginning.
 
     The fault is one of: a malformed size line (``0x5``, ``+5``, blanks,
-    a bad extension), a size of more than 16 significant hex digits, chunk
+    a bad extension), a size of more than 16 significant hex digits, a size
+    at the edge of a machine integer (2^31 to 2^64) that the body ends
+    short of, chunk
     data not followed by CRLF, a line ended by a bare LF, a malformed or
     folded trailer line, or the body cut short anywhere. A strict decoder
     must raise ``RemoteProtocolError`` from ``feed()`` or ``close()``.
     """
     chunks, _ = draw(_valid_chunks())
     start = b"".join(chunks)
-    fault = draw(st.sampled_from(["size", "overflow", "crlf", "bare lf", "trailer", "truncated"]))
+    fault = draw(st.sampled_from(["size", "overflow", "huge", "crlf", "bare lf", "trailer", "truncated"]))
     if fault == "size":
         return start + draw(st.sampled_from(_BAD_SIZE_LINES)) + b"\r\n" + b"x\r\n0\r\n\r\n"
     if fault == "overflow":
         digits = draw(st.sampled_from(list(b"123456789abcdefABCDEF")))
         return start + bytes([digits]) + b"0" * draw(st.integers(16, 40)) + b"\r\n"
+    if fault == "huge":
+        # Within 16 digits but at a machine integer's edge: the body ends
+        # long before such a chunk could.
+        size = draw(st.sampled_from([2**31 - 1, 2**31, 2**32, 2**63 - 1, 2**63, 2**64 - 1]))
+        return start + b"%x\r\n" % size + draw(st.binary(max_size=10)) + draw(st.sampled_from([b"", b"\r\n0\r\n\r\n"]))
     if fault == "crlf":
         piece = draw(st.binary(min_size=1, max_size=10))
         # Anything but the CRLF: a fixed near miss or any other first byte.
