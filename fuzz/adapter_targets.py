@@ -181,7 +181,7 @@ def check_client(data: bytes) -> None:
     finally:
         elapsed = time.monotonic() - started
         server.close()
-    assert threading.active_count() <= threads_before, "a thread was left running"
+    _assert_no_thread_left(threads_before)
     if response is not None and raised is None:
         assert isinstance(response.end_reason, _client.EndReason), f"end_reason {response.end_reason!r}"
         error = response.error
@@ -201,6 +201,15 @@ def check_client(data: bytes) -> None:
         assert elapsed < AT_ONCE, f"took {elapsed:.2f} s to end a response that ends by itself"
 
 
+def _assert_no_thread_left(before: int) -> None:
+    # The server adapters' watcher thread exits once its last stream has
+    # ended, a moment after the stream itself: wait for it, boundedly.
+    deadline = time.monotonic() + WAIT_LIMIT
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert threading.active_count() <= before, "a thread was left running"
+
+
 # --- check_server -------------------------------------------------------------
 
 
@@ -213,7 +222,7 @@ def _core_verdict(stream: bytes) -> _Verdict:
     reader = RequestReader(max_body_size=SERVER_MAX_BODY_SIZE)
     if stream:
         reader.feed(stream)
-    reader.feed(b"")  # the client shuts its side down after sending
+    reader.feed(b"")  # an unfinished request is judged at the end of input
     body = b""
     try:
         while True:
@@ -228,6 +237,22 @@ def _core_verdict(stream: bytes) -> _Verdict:
                 assert isinstance(event, RequestHead), event
     except sse_core.RemoteProtocolError as exc:
         return _Verdict(exc.error_status_hint, None)
+
+
+def _needs_eof(stream: bytes) -> bool:
+    """Whether the core needs the end of input to judge ``stream`` (an unfinished request)."""
+    reader = RequestReader(max_body_size=SERVER_MAX_BODY_SIZE)
+    if stream:
+        reader.feed(stream)
+    try:
+        while True:
+            event = reader.next_event()
+            if event is NEED_DATA:
+                return True
+            if isinstance(event, EndOfMessage):
+                return False
+    except sse_core.RemoteProtocolError:
+        return False
 
 
 class _Handler(StrictRequestHandler):
@@ -284,6 +309,22 @@ def _serve_once(adapter: str, source: Callable[..., List[str]]) -> Tuple[int, Ca
     return port, finish
 
 
+def _first_response_ended(raw: bytes, method: str) -> bool:
+    """Whether ``raw`` holds the whole first final response (or one the core refuses)."""
+    reader = ResponseReader(method)
+    if raw:
+        reader.feed(raw)
+    try:
+        while True:
+            event = reader.next_event()
+            if event is NEED_DATA:
+                return False
+            if isinstance(event, EndOfMessage):
+                return True
+    except sse_core.RemoteProtocolError:
+        return True
+
+
 def _first_response(raw: bytes, method: str) -> Tuple[Optional[ResponseHead], bytes]:
     """The first final response in ``raw`` (1xx skipped) and its body, as far as it came."""
     reader = ResponseReader(method)
@@ -312,8 +353,9 @@ def check_server(data: bytes) -> None:
     The first byte is a control byte (see ``targets._reads``; bit 2 picks
     ``httpserver.send_event_stream`` behind a StrictRequestHandler instead
     of ``rawsocket.serve_event_stream``); the rest is sent in those reads
-    to the adapter, with max_body_size=64, and then the client shuts its
-    side down. The first final response (1xx skipped) has the status the
+    to the adapter, with max_body_size=64; a client whose request is
+    unfinished then shuts its side down, and the client reads until the
+    first final response ends. The first final response (1xx skipped) has the status the
     core's RequestReader gives the same bytes: 200 with the source's events
     and the source saw exactly the request body, or the error's
     ``error_status_hint``; nothing at all when the connection ended before
@@ -329,6 +371,7 @@ def check_server(data: bytes) -> None:
         seen.append(ctx.body)  # type: ignore[attr-defined]
         return list(_SERVER_EVENTS)
 
+    method = stream.split(b" ", 1)[0].lstrip(b"\r\n").decode("latin-1")
     threads_before = threading.active_count()
     port, finish = _serve_once(adapter, source)
     raw = b""
@@ -338,8 +381,11 @@ def check_server(data: bytes) -> None:
                 for read in _reads(control, stream):
                     if read:
                         conn.sendall(read)
-                conn.shutdown(socket.SHUT_WR)
-                while True:
+                # A client that shuts its sending side down is taken for
+                # gone: only one whose request is unfinished does.
+                if _needs_eof(stream):
+                    conn.shutdown(socket.SHUT_WR)
+                while not _first_response_ended(raw, method):
                     more = conn.recv(65536)
                     if not more:
                         break
@@ -348,8 +394,7 @@ def check_server(data: bytes) -> None:
                 pass  # the adapter may close on a refused request while bytes are still coming
     finally:
         finish()
-    assert threading.active_count() <= threads_before, "a thread was left running"
-    method = stream.split(b" ", 1)[0].lstrip(b"\r\n").decode("latin-1")
+    _assert_no_thread_left(threads_before)
     head, body = _first_response(raw, method)
     if verdict.status is None:
         assert head is None, f"answered {head!r} to a connection that sent no request"

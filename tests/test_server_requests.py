@@ -234,3 +234,44 @@ def test_strict_handler_keeps_the_connection_and_serves_pipelined_requests():
     assert received.count(b"HTTP/1.1 200 OK\r\n") == 2
     assert b"data: a\n\n" in received and b"data: (no body)\n\n" in received
     assert received.endswith(b"\r\n0\r\n\r\n")
+
+
+# --- closing ------------------------------------------------------------------
+
+
+def test_a_refusal_reaches_a_client_still_sending_its_body(serve_bounding_heads):
+    # The server stops reading at the refusal; closing with the rest of the
+    # body unread would reset the connection and destroy the 413 in flight.
+    head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n".encode("latin-1")
+    with serve_bounding_heads(echo_body) as port:
+        with connect(port) as sock:
+            sock.sendall(head)
+            received = b""
+            # Keep sending while the answer arrives, as an upload does.
+            sock.setblocking(False)
+            deadline = time.monotonic() + TIMEOUT
+            with selectors.DefaultSelector() as selector:
+                selector.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
+                while time.monotonic() < deadline:
+                    ready = selector.select(deadline - time.monotonic())
+                    events = ready[0][1] if ready else 0
+                    if events & selectors.EVENT_READ:
+                        data = sock.recv(65536)
+                        if not data:
+                            break
+                        received += data
+                    elif events & selectors.EVENT_WRITE:
+                        sock.send(b"x" * 65536)
+    reader = ResponseHeadReader()
+    answer = reader.feed(received)
+    assert answer is not None and answer.status == 413, received[:200]
+
+
+def test_bytes_after_a_request_do_not_cost_the_client_its_stream(serve_bounding_heads):
+    # Pipelined bytes the server never reads: the stream and its last chunk
+    # must still arrive whole, not be reset away when the socket closes.
+    with serve_bounding_heads(echo_body) as port:
+        with connect(port) as sock:
+            sock.sendall(request("GET / HTTP/1.1", "Host: x", "Connection: close") + b"junk after the request")
+            received = read_to_eof(sock)
+    assert received.endswith(b"0\r\n\r\n"), received[-200:]

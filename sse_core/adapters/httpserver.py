@@ -17,6 +17,7 @@ from typing import Optional, Sequence, Tuple
 
 from .._http11 import DEFAULT_MAX_HEAD_SIZE, RequestHead, RequestHeadReader, header_value
 from ..errors import RemoteProtocolError
+from ._io import close_gracefully
 from ._server_request import DEFAULT_MAX_BODY_SIZE, DEFAULT_REQUEST_TIMEOUT, ReceivedRequest, receive_request
 from ._streamer import Item, Source, StreamContext, stream_events
 
@@ -99,6 +100,14 @@ class StrictRequestHandler(http.server.BaseHTTPRequestHandler):
             return
         method()
         self.wfile.flush()
+
+    def finish(self) -> None:
+        """Flush, then close the connection without resetting it (see ``close_gracefully``)."""
+        super().finish()
+        # socketserver closes the socket after this; shut down and drained
+        # here, that close no longer discards a response the client has
+        # not read yet.
+        close_gracefully(self.connection)
 
     def refuse_request(self, exc: RemoteProtocolError) -> None:
         """Answer a request that cannot be served; ``exc.error_status_hint`` is the status.

@@ -6,6 +6,7 @@ from typing import Optional
 
 from .._http11 import DEFAULT_MAX_HEAD_SIZE, encode_response_head
 from ..errors import RemoteProtocolError
+from ._io import close_gracefully
 from ._server_request import DEFAULT_MAX_BODY_SIZE, DEFAULT_REQUEST_TIMEOUT, receive_request
 from ._streamer import Item, Source, StreamContext, stream_events
 
@@ -68,7 +69,7 @@ def serve_event_stream(
                 send_timeout=send_timeout,
             )
     finally:
-        sock.close()
+        close_gracefully(sock)
 
 
 def _refuse(sock: socket.socket, status: int) -> None:
