@@ -63,6 +63,7 @@ __all__ = [
     "UntilCloseReader",
     "ResponseReader",
     "RequestReader",
+    "response_has_body",
 ]
 
 # A request body here is a prompt or a small JSON document; 1 MiB is ample
@@ -412,7 +413,7 @@ class ResponseReader(_MessageReader[ResponseHead]):
             if limit is not None and self.interim_responses > limit:
                 raise LimitExceeded("max_interim_responses", limit, self.interim_responses)
             return None
-        if self.request_method == "HEAD" or status < 200 or status in (204, 304):
+        if not response_has_body(self.request_method, status):
             return ContentLengthReader(0)
         codings = transfer_codings(head.headers)
         if codings is not None:
@@ -422,6 +423,15 @@ class ResponseReader(_MessageReader[ResponseHead]):
 
     def _closed_before_head(self) -> _Sentinel:
         raise RemoteProtocolError("connection closed before the response head")
+
+
+def response_has_body(request_method: str, status: int) -> bool:
+    """Whether a response with ``status`` to ``request_method`` has a body (RFC 9112 section 6.3).
+
+    None follows a response to HEAD, a 1xx, 204 or 304, whatever its
+    framing fields say.
+    """
+    return not (request_method == "HEAD" or status < 200 or status in (204, 304))
 
 
 class RequestReader(_MessageReader[RequestHead]):

@@ -188,3 +188,13 @@ def test_content_length_of_2_63_or_more_is_refused_on_both(transport, length):
 def test_content_length_of_18_digits_is_a_long_body(transport):
     events, response, _ = run(transport, [sse_length_head(b"9" * 18), b"data: a\n\n"])
     assert events == [Event("a")] and response.end_reason is EndReason.TRUNCATED
+
+
+
+def test_a_204_yields_nothing_whatever_its_framing_says(transport):
+    # RFC 9112 section 6.3: no body follows a 204, even one with a
+    # Transfer-Encoding (found by fuzz/check_client on http.client).
+    head = response_head(204, [("Content-Type", "text/event-stream"), ("Transfer-Encoding", "chunked")])
+    events, response, _ = run(transport, [head + chunk(b"data: x\n\n") + LAST_CHUNK], done_marker=None)
+    assert events == []
+    assert response.end_reason is EndReason.CLOSED

@@ -30,7 +30,7 @@ import socket
 import ssl
 from typing import Optional
 
-from .._body import NEED_DATA, ResponseReader
+from .._body import NEED_DATA, ResponseReader, response_has_body
 from .._http11 import DEFAULT_MAX_HEAD_SIZE, ResponseHead
 from ..chunked import DEFAULT_MAX_TRAILER_SIZE, ChunkedDecoder
 from ..errors import RemoteProtocolError
@@ -140,6 +140,7 @@ class HTTPClientTransport:
         self._sock: Optional[socket.socket] = None
         self._source: Optional[_ResponseSocket] = None
         self._response: Optional[http.client.HTTPResponse] = None
+        self._has_body = True  # set by exchange(): false for HEAD, 1xx, 204, 304
 
     def connect(self, timeout: Optional[float]) -> None:
         request = self.request
@@ -174,6 +175,9 @@ class HTTPClientTransport:
         except http.client.HTTPException as exc:
             raise RemoteProtocolError(f"bad response head: {exc!r}") from exc
         self._response = response
+        # http.client reads a chunked body even after a 204 or 304: the
+        # core's rule says there is none.
+        self._has_body = response_has_body(request.method, response.status)
         version = "1.1" if response.version == 11 else "1.0"
         headers = [(name.lower(), value) for name, value in response.getheaders()]
         return ResponseHead(version, response.status, response.reason, headers)
@@ -182,6 +186,8 @@ class HTTPClientTransport:
         response, source = self._response, self._source
         if response is None or source is None:
             raise RuntimeError("exchange() first")
+        if not self._has_body:
+            return None
         source.timeout = timeout
         try:
             data = response.read1(READ_SIZE)
