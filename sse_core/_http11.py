@@ -24,8 +24,6 @@ __all__ = [
     "header_value",
     "transfer_codings",
     "content_length",
-    "response_body_framing",
-    "request_body_framing",
     "encode_request_head",
     "encode_response_head",
 ]
@@ -247,44 +245,6 @@ def header_value(headers: List[Tuple[str, str]], name: str) -> Optional[str]:
     name = name.lower()
     values = [value for field, value in headers if field == name]
     return ", ".join(values) if values else None
-
-
-# These two, and their string answers, stay only until their last callers
-# (checker/_capture.py, the server adapters' request reading, and the test
-# clients of tests/test_adapter_server.py and tests/test_mock_server.py)
-# read through _body's message readers, which own the framing; then they go.
-def response_body_framing(head: ResponseHead, request_method: str) -> Tuple[str, Optional[int]]:
-    """Say how the body of response ``head`` is delimited (RFC 9112 section 6.3).
-
-    Returns ``("none", 0)`` (no body: a HEAD request, 1xx, 204, 304),
-    ``("chunked", None)``, ``("length", n)`` or ``("close", None)`` (the
-    body runs until the connection closes). Raises RemoteProtocolError for
-    Transfer-Encoding with Content-Length or an invalid Content-Length.
-    """
-    if request_method == "HEAD" or head.status < 200 or head.status in (204, 304):
-        return ("none", 0)
-    codings = transfer_codings(head.headers)
-    if codings is not None:
-        return ("chunked", None) if codings[-1] == "chunked" else ("close", None)
-    length = content_length(head.headers)
-    return ("close", None) if length is None else ("length", length)
-
-
-def request_body_framing(head: RequestHead) -> Tuple[str, Optional[int]]:
-    """Say how the body of request ``head`` is delimited (RFC 9112 section 6.3).
-
-    Returns ``("none", 0)``, ``("length", n)`` or ``("chunked", None)``.
-    Raises RemoteProtocolError for Transfer-Encoding with Content-Length, a
-    Transfer-Encoding whose final coding is not chunked, or an invalid
-    Content-Length.
-    """
-    codings = transfer_codings(head.headers)
-    if codings is not None:
-        if codings[-1] != "chunked":
-            raise RemoteProtocolError("request Transfer-Encoding does not end in chunked")
-        return ("chunked", None)
-    length = content_length(head.headers)
-    return ("none", 0) if length is None else ("length", length)
 
 
 def transfer_codings(headers: List[Tuple[str, str]]) -> Optional[List[str]]:

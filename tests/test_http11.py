@@ -19,8 +19,6 @@ from sse_core._http11 import (
     encode_response_head,
     content_length,
     header_value,
-    request_body_framing,
-    response_body_framing,
     transfer_codings,
 )
 from sse_core.errors import LimitExceeded, LocalProtocolError, RemoteProtocolError, SSEError
@@ -361,93 +359,26 @@ def test_header_value_joins_repeats_any_case():
     assert header_value(headers, "c") is None
 
 
-# --- body framing ----------------------------------------------------------
+# --- framing fields (the message readers of _body choose the framing) -----
 
 
-def resp(status: int, *headers) -> ResponseHead:
-    return ResponseHead("1.1", status, "", list(headers))
-
-
-def req(*headers) -> RequestHead:
-    return RequestHead("POST", "/", "1.1", [("host", "a")] + list(headers))
-
-
-@pytest.mark.parametrize("status", [100, 101, 199, 204, 304])
-def test_response_without_body_status(status):
-    assert response_body_framing(resp(status, ("content-length", "5")), "GET") == ("none", 0)
-
-
-def test_response_to_head_has_no_body():
-    assert response_body_framing(resp(200, ("transfer-encoding", "chunked")), "HEAD") == ("none", 0)
-
-
-def test_response_chunked():
-    assert response_body_framing(resp(200, ("transfer-encoding", "Chunked")), "GET") == ("chunked", None)
-
-
-def test_response_chunked_final_of_several_codings():
-    framing = response_body_framing(resp(200, ("transfer-encoding", "gzip"), ("transfer-encoding", "chunked")), "GET")
-    assert framing == ("chunked", None)
-
-
-def test_response_transfer_encoding_not_ending_in_chunked_is_close_delimited():
-    assert response_body_framing(resp(200, ("transfer-encoding", "chunked, gzip")), "GET") == ("close", None)
-
-
-def test_response_malformed_transfer_encoding_rejected():
-    for value in ("", " , ", "gz(ip"):
-        with pytest.raises(RemoteProtocolError):
-            response_body_framing(resp(200, ("transfer-encoding", value)), "GET")
-
-
-def test_response_transfer_encoding_with_content_length_rejected():
-    with pytest.raises(RemoteProtocolError):
-        response_body_framing(resp(200, ("transfer-encoding", "chunked"), ("content-length", "5")), "GET")
-
-
-def test_response_content_length():
-    assert response_body_framing(resp(200, ("content-length", "42")), "GET") == ("length", 42)
-
-
-def test_response_repeated_identical_content_length_allowed():
-    framing = response_body_framing(resp(200, ("content-length", "7, 7"), ("content-length", "7")), "GET")
-    assert framing == ("length", 7)
+def test_repeated_identical_content_length_is_one_length():
+    assert content_length([("content-length", "7, 7"), ("content-length", "7")]) == 7
 
 
 @pytest.mark.parametrize("values", [["7", "8"], ["7, 8"], ["+7"], ["-1"], ["0x7"], [" "], ["7 7"], ["\u0667"], ["1" * 19]])
-def test_response_invalid_content_length_rejected(values):
+def test_invalid_content_length_rejected(values):
     with pytest.raises(RemoteProtocolError):
-        response_body_framing(resp(200, *[("content-length", v) for v in values]), "GET")
+        content_length([("content-length", v) for v in values])
 
 
 def test_content_length_leading_zeros_not_counted_as_digits():
-    assert response_body_framing(resp(200, ("content-length", "0" * 30 + "9" * 18)), "GET") == ("length", 10**18 - 1)
+    assert content_length([("content-length", "0" * 30 + "9" * 18)]) == 10**18 - 1
 
 
-def test_response_without_framing_is_close_delimited():
-    assert response_body_framing(resp(200), "GET") == ("close", None)
-
-
-def test_request_without_body():
-    assert request_body_framing(req()) == ("none", 0)
-
-
-def test_request_content_length():
-    assert request_body_framing(req(("content-length", "3"))) == ("length", 3)
-
-
-def test_request_chunked():
-    assert request_body_framing(req(("transfer-encoding", "chunked"))) == ("chunked", None)
-
-
-def test_request_transfer_encoding_not_ending_in_chunked_rejected():
-    with pytest.raises(RemoteProtocolError):
-        request_body_framing(req(("transfer-encoding", "gzip")))
-
-
-def test_request_transfer_encoding_with_content_length_rejected():
-    with pytest.raises(RemoteProtocolError):
-        request_body_framing(req(("content-length", "3"), ("transfer-encoding", "chunked")))
+def test_transfer_codings_of_repeated_fields_are_one_list():
+    headers = [("transfer-encoding", "gzip"), ("transfer-encoding", "Chunked")]
+    assert transfer_codings(headers) == ["gzip", "chunked"]
 
 
 # --- encoding --------------------------------------------------------------

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sse_core import ChunkedDecoder, Comment, Event, SSEDecoder
-from sse_core._http11 import ResponseHead, ResponseHeadReader, header_value, response_body_framing
+from sse_core._http11 import ResponseHead, ResponseHeadReader, header_value
 from sse_core.adapters.client import EventSource, HTTPStatusError, Timeouts
 from sse_core.adapters.llm import ServerErrorEvent, TruncatedStream, delta_text, stream_json
 from sse_core.mock import MODEL_ID, Fault, MockOptions, MockServer, parse_fault, reply_text, tokenize
@@ -85,7 +85,7 @@ def exchange(port: int, method: str, target: str, body: bytes = b"", headers: Tu
     head = reader.feed(raw)
     assert head is not None, raw
     rest = reader.unused
-    if response_body_framing(head, method)[0] == "chunked":
+    if method != "HEAD" and header_value(head.headers, "transfer-encoding") == "chunked":
         chunked = ChunkedDecoder()
         rest = chunked.feed(rest)
         assert chunked.done, raw

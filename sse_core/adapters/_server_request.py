@@ -13,6 +13,7 @@ from typing import Callable, NamedTuple, Optional
 
 from .._body import DEFAULT_MAX_BODY_SIZE, NEED_DATA, ConnectionClosed, Data, EndOfMessage, RequestReader
 from .._http11 import RequestHead, encode_response_head
+from ._io import READ_SIZE
 
 __all__ = ["DEFAULT_REQUEST_TIMEOUT", "DEFAULT_MAX_BODY_SIZE", "ReceivedRequest", "receive_request"]
 
@@ -21,8 +22,6 @@ __all__ = ["DEFAULT_REQUEST_TIMEOUT", "DEFAULT_MAX_BODY_SIZE", "ReceivedRequest"
 # read; a legitimate request (a chat prompt, kilobytes) takes milliseconds,
 # while each slow client holds a thread of a threaded server.
 DEFAULT_REQUEST_TIMEOUT = 30.0
-
-_READ_SIZE = 65536
 
 
 class ReceivedRequest(NamedTuple):
@@ -88,6 +87,6 @@ def receive_request(
                     sock.sendall(encode_response_head(100, "Continue", [], continue_version))
                     continue_sent = True
                 wait_until_deadline()
-                reader.feed(read(_READ_SIZE))
+                reader.feed(read(READ_SIZE))
     finally:
         sock.settimeout(previous_timeout)

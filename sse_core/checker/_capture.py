@@ -16,6 +16,7 @@ from typing import Callable, List, NamedTuple, Optional
 
 from .._body import Data, EndOfMessage, ResponseReader
 from .._http11 import ResponseHead
+from ..adapters._io import READ_SIZE
 from ..adapters._request import Request
 from ..errors import RemoteProtocolError, SSEError
 
@@ -32,7 +33,6 @@ __all__ = [
     "INTERRUPTED",
 ]
 
-_READ_SIZE = 65536
 
 # While nothing arrives, the wait is cut into slices this long, so that a
 # progress display keeps ticking.
@@ -173,7 +173,7 @@ class _Reader:
                 return None
             self.sock.settimeout(min(remaining, _TICK))
             try:
-                return self.sock.recv(_READ_SIZE)
+                return self.sock.recv(READ_SIZE)
             except socket.timeout:
                 if self.on_tick is not None:
                     self.on_tick(self.now())

@@ -7,14 +7,13 @@ one line on stderr and exit status 1.
 import argparse
 from typing import BinaryIO, Dict, List, Union
 
+from ..adapters._io import READ_SIZE
 from ..chunked import ChunkedDecoder
 from ..decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, SSEDecoder
 from ..events import Comment, Event
 from ._common import count_or_none, json_line
 
 __all__ = ["add_command"]
-
-_READ_SIZE = 65536
 
 
 def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -41,7 +40,7 @@ def _parse(args: argparse.Namespace, stdin: BinaryIO, stdout: BinaryIO) -> None:
     )
     chunked = ChunkedDecoder() if args.chunked else None
     while True:
-        data = stdin.read1(_READ_SIZE)  # type: ignore[attr-defined]
+        data = stdin.read1(READ_SIZE)  # type: ignore[attr-defined]
         if not data:
             break
         if chunked is not None:
