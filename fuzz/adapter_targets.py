@@ -239,20 +239,19 @@ def _core_verdict(stream: bytes) -> _Verdict:
         return _Verdict(exc.error_status_hint, None)
 
 
-def _needs_eof(stream: bytes) -> bool:
-    """Whether the core needs the end of input to judge ``stream`` (an unfinished request)."""
-    reader = RequestReader(max_body_size=SERVER_MAX_BODY_SIZE)
-    if stream:
-        reader.feed(stream)
+def _judged(reader: Union[RequestReader, ResponseReader], data: bytes) -> bool:
+    """Whether ``data`` is a whole message to ``reader``, or one it refuses: no more input is needed."""
+    if data:
+        reader.feed(data)
     try:
         while True:
             event = reader.next_event()
             if event is NEED_DATA:
-                return True
-            if isinstance(event, EndOfMessage):
                 return False
+            if isinstance(event, EndOfMessage):
+                return True
     except sse_core.RemoteProtocolError:
-        return False
+        return True
 
 
 class _Handler(StrictRequestHandler):
@@ -307,22 +306,6 @@ def _serve_once(adapter: str, source: Callable[..., List[str]]) -> Tuple[int, Ca
         assert not thread.is_alive(), f"{adapter} did not finish with the connection"
 
     return port, finish
-
-
-def _first_response_ended(raw: bytes, method: str) -> bool:
-    """Whether ``raw`` holds the whole first final response (or one the core refuses)."""
-    reader = ResponseReader(method)
-    if raw:
-        reader.feed(raw)
-    try:
-        while True:
-            event = reader.next_event()
-            if event is NEED_DATA:
-                return False
-            if isinstance(event, EndOfMessage):
-                return True
-    except sse_core.RemoteProtocolError:
-        return True
 
 
 def _first_response(raw: bytes, method: str) -> Tuple[Optional[ResponseHead], bytes]:
@@ -383,9 +366,9 @@ def check_server(data: bytes) -> None:
                         conn.sendall(read)
                 # A client that shuts its sending side down is taken for
                 # gone: only one whose request is unfinished does.
-                if _needs_eof(stream):
+                if not _judged(RequestReader(max_body_size=SERVER_MAX_BODY_SIZE), stream):
                     conn.shutdown(socket.SHUT_WR)
-                while not _first_response_ended(raw, method):
+                while not _judged(ResponseReader(method), raw):
                     more = conn.recv(65536)
                     if not more:
                         break
