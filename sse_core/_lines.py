@@ -14,7 +14,7 @@ from typing import Generic, List, Optional, Protocol, TypeVar, Union
 
 from .errors import LimitExceeded, LocalProtocolError, SSEError
 
-__all__ = ["LineSplitter", "LineConsumer", "DEFAULT_MAX_LINE_SIZE", "BOM"]
+__all__ = ["LineSplitter", "LineConsumer", "DEFAULT_MAX_LINE_SIZE", "BOM", "PER_OBJECT_OVERHEAD"]
 
 # LLM streams send events of a few hundred bytes; the largest legitimate ones
 # carry a base64 image or a long tool call in one data line, a few MiB. This
@@ -24,13 +24,17 @@ DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
 
 BOM = b"\xef\xbb\xbf"
 
-# A piece held for the incomplete line costs more than its bytes: a bytes
-# object's header (33 bytes, which the allocator rounds up) and a slot in the
-# list (8). The size checked against max_line_size counts this much more per
-# piece, and when that passes the limit while the line itself does not, the
-# pieces are joined into one bytearray: a line arriving a byte or two per
-# read then holds about its own size, not some 40 bytes per byte.
-_PIECE_OVERHEAD = 48
+# What holding one more bytes object costs beyond its bytes, as the limits
+# count it: its header (33 bytes, rounded up by the allocator), its slot in a
+# list (8, and a share of the list's spare room), and the 80-byte buffer view
+# bytes.join() borrows for each item while it joins them. Each piece of an
+# incomplete line (and each data value of an event, in decoder.py) counts
+# this much more against its limit; when that passes the limit while the
+# bytes themselves do not, the pieces are joined into one bytearray. What is
+# held then stays near the bytes' size, and joining it costs no more than it,
+# however small the reads or lines (a line arriving a byte or two per read
+# would otherwise hold 40 bytes of objects per byte).
+PER_OBJECT_OVERHEAD = 128
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -83,7 +87,7 @@ class LineSplitter(Generic[T]):
         # The incomplete last line, as the pieces the reads brought, joined
         # once when the line ends (a long line in many reads costs linear
         # time), and at least what they hold as the limit counts it: their
-        # size plus _PIECE_OVERHEAD each.
+        # size plus PER_OBJECT_OVERHEAD each.
         self._pieces: List[Union[bytes, bytearray]] = []
         self._held = 0
         # Bytes at the very start of the stream, held while they may still
@@ -149,7 +153,7 @@ class LineSplitter(Generic[T]):
             # empty piece, which costs less than testing for it.
             # Bracketed: a small read and its overhead make a small int,
             # which CPython does not allocate.
-            held = self._held + (len(data) + _PIECE_OVERHEAD)
+            held = self._held + (len(data) + PER_OBJECT_OVERHEAD)
             self._pieces.append(data)
             self._held = held
             if held > self._line_limit:
@@ -164,7 +168,7 @@ class LineSplitter(Generic[T]):
             self._pieces.append(tail)
         # Counted even for no tail: a bound may be overestimated, never
         # under (pending_size is exact).
-        self._held = len(tail) + _PIECE_OVERHEAD
+        self._held = len(tail) + PER_OBJECT_OVERHEAD
         if longest_possible > self._line_limit:
             lines = self._cut_long_line(lines)
             return self._after_fault(self._feed_lines(lines))
@@ -252,7 +256,7 @@ class LineSplitter(Generic[T]):
             self._fail(error)
             raise error
         self._pieces = [_joined(self._pieces)]
-        self._held = size + _PIECE_OVERHEAD
+        self._held = size + PER_OBJECT_OVERHEAD
 
     def _fail(self, error: SSEError) -> None:
         self._error = error
@@ -276,7 +280,7 @@ def _joined(pieces: List[Union[bytes, bytearray]]) -> bytearray:
     """The pieces in one bytearray: the first piece, if it is one already."""
     first = pieces[0]
     if type(first) is not bytearray:
-        return bytearray(b"".join(pieces))
+        return bytearray().join(pieces)
     # Appending, not joining anew, keeps the work linear however often the
     # pieces are joined as the line grows.
     first += b"".join(pieces[1:])

@@ -8,7 +8,7 @@ the splitter feeding the interpreter.
 import sys
 from typing import List, Optional, Union
 
-from ._lines import DEFAULT_MAX_LINE_SIZE, LineSplitter
+from ._lines import DEFAULT_MAX_LINE_SIZE, PER_OBJECT_OVERHEAD, LineSplitter
 from .errors import LimitExceeded, SSEError
 from .events import Comment, Event
 
@@ -31,16 +31,9 @@ MAX_RETRY = 10**MAX_RETRY_DIGITS - 1
 # spares the process the page faults of a third fresh buffer.
 _VIEW_SIZE = 1 << 16
 
-# A data value held for its event costs more than its bytes: a bytes
-# object's header (33 bytes, which the allocator rounds up) and a slot in the
-# list (8 bytes, plus the list's spare room). The size checked against
-# max_event_size counts this much more per value, and when that passes the
-# limit while the data itself does not, the values are joined into one
-# bytearray: what the decoder holds then stays within the limit and a
-# bytearray's spare eighth, however short the lines (an empty "data:" line
-# adds one byte of data and 8 of list).
-_VALUE_OVERHEAD = 48
-_HELD_PER_VALUE = 1 + _VALUE_OVERHEAD  # with the line feed the spec counts
+# A data value counts its bytes, the line feed the spec adds, and the
+# overhead of holding it (see _lines.py).
+_HELD_PER_VALUE = 1 + PER_OBJECT_OVERHEAD
 
 # Event(...) runs NamedTuple's generated __new__, a Python-level call that
 # fills in defaults; every field is known at dispatch, so build the tuple
@@ -79,7 +72,7 @@ class EventInterpreter:
         self.retry: Optional[int] = None
         self.error: Optional[SSEError] = None
         # The event being built: its data values, and what they hold as the
-        # limit counts it (the data's size plus _VALUE_OVERHEAD per value).
+        # limit counts it (the data's size plus PER_OBJECT_OVERHEAD per value).
         self._data: List[Union[bytes, bytearray, memoryview]] = []
         self._held = 0
         self._event_type = ""
@@ -100,7 +93,7 @@ class EventInterpreter:
     @property
     def data_size(self) -> int:
         """The size of the event's data so far, as ``max_event_size`` counts it: each value plus one line feed."""
-        return self._held - _VALUE_OVERHEAD * len(self._data)
+        return self._held - PER_OBJECT_OVERHEAD * len(self._data)
 
     @property
     def unterminated(self) -> bool:
@@ -208,14 +201,14 @@ class EventInterpreter:
             data.append(value)
             held += len(value) + _HELD_PER_VALUE
             if held > budget:
-                size = held - _VALUE_OVERHEAD * len(data)
+                size = held - PER_OBJECT_OVERHEAD * len(data)
                 if size > budget:
                     self.error = LimitExceeded("max_event_size", budget, size)
                     data = []
                     held = 0
                     break
                 data = [_joined(data)]
-                held = size + _VALUE_OVERHEAD
+                held = size + PER_OBJECT_OVERHEAD
         self._data = data
         self._held = held
         self._event_type = event_type
@@ -241,7 +234,7 @@ def _joined(values: List[Union[bytes, bytearray, memoryview]]) -> bytearray:
     """The values joined by line feeds, in one bytearray: the first value, if it is one already."""
     first = values[0]
     if type(first) is not bytearray:
-        return bytearray(b"\n".join(values))
+        return bytearray(b"\n").join(values)
     if len(values) > 1:
         # Appending, not joining anew, keeps the work linear however often
         # the values are joined as an event grows.
