@@ -10,11 +10,11 @@ the business of its consumer: in ``SSEDecoder`` the event interpreter of
 """
 
 import sys
-from typing import Generic, List, Optional, Protocol, TypeVar, Union
+from typing import Any, Generic, List, Optional, Protocol, TypeVar, Union
 
 from .errors import LimitExceeded, LocalProtocolError, SSEError
 
-__all__ = ["LineSplitter", "LineConsumer", "DEFAULT_MAX_LINE_SIZE", "BOM", "PER_OBJECT_OVERHEAD"]
+__all__ = ["LineSplitter", "LineConsumer", "DEFAULT_MAX_LINE_SIZE", "BOM", "PER_OBJECT_OVERHEAD", "join_into_bytearray"]
 
 # LLM streams send events of a few hundred bytes; the largest legitimate ones
 # carry a base64 image or a long tool call in one data line, a few MiB. This
@@ -255,7 +255,7 @@ class LineSplitter(Generic[T]):
             error = LimitExceeded("max_line_size", self._line_limit, size)
             self._fail(error)
             raise error
-        self._pieces = [_joined(self._pieces)]
+        self._pieces = [join_into_bytearray(self._pieces)]
         self._held = size + PER_OBJECT_OVERHEAD
 
     def _fail(self, error: SSEError) -> None:
@@ -276,12 +276,20 @@ class LineSplitter(Generic[T]):
         return items
 
 
-def _joined(pieces: List[Union[bytes, bytearray]]) -> bytearray:
-    """The pieces in one bytearray: the first piece, if it is one already."""
+def join_into_bytearray(pieces: List[Any], separator: bytes = b"") -> bytearray:
+    """The pieces joined by ``separator`` into one bytearray, releasing each from the list once copied.
+
+    A first piece that is a bytearray already is extended in place, so
+    joining again as the pieces grow stays linear; letting each piece go as
+    it is copied holds the bytes about once while they are joined, not twice
+    (this runs only when many pieces press on a limit, so a Python step per
+    piece is cheap enough).
+    """
     first = pieces[0]
-    if type(first) is not bytearray:
-        return bytearray().join(pieces)
-    # Appending, not joining anew, keeps the work linear however often the
-    # pieces are joined as the line grows.
-    first += b"".join(pieces[1:])
-    return first
+    result = first if type(first) is bytearray else bytearray(first)
+    pieces[0] = None
+    for index in range(1, len(pieces)):
+        result += separator
+        result += pieces[index]
+        pieces[index] = None
+    return result

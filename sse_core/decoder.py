@@ -8,7 +8,7 @@ the splitter feeding the interpreter.
 import sys
 from typing import List, Optional, Union
 
-from ._lines import DEFAULT_MAX_LINE_SIZE, PER_OBJECT_OVERHEAD, LineSplitter
+from ._lines import DEFAULT_MAX_LINE_SIZE, PER_OBJECT_OVERHEAD, LineSplitter, join_into_bytearray
 from .errors import LimitExceeded, SSEError
 from .events import Comment, Event
 
@@ -207,7 +207,7 @@ class EventInterpreter:
                     data = []
                     held = 0
                     break
-                data = [_joined(data)]
+                data = [join_into_bytearray(data, b"\n")]
                 held = size + PER_OBJECT_OVERHEAD
         self._data = data
         self._held = held
@@ -226,21 +226,8 @@ def _large_text(values: List[Union[bytes, bytearray, memoryview]]) -> str:
     """
     first = values[0]
     if len(values) > 1:
-        first = _joined(values) if type(first) is bytearray else b"\n".join(values)
+        first = join_into_bytearray(values, b"\n") if type(first) is bytearray else b"\n".join(values)
     return str(first, "utf-8", "replace")
-
-
-def _joined(values: List[Union[bytes, bytearray, memoryview]]) -> bytearray:
-    """The values joined by line feeds, in one bytearray: the first value, if it is one already."""
-    first = values[0]
-    if type(first) is not bytearray:
-        return bytearray(b"\n").join(values)
-    if len(values) > 1:
-        # Appending, not joining anew, keeps the work linear however often
-        # the values are joined as an event grows.
-        first += b"\n"
-        first += b"\n".join(values[1:])
-    return first
 
 
 class SSEDecoder(LineSplitter[Union[Event, Comment]]):
