@@ -219,7 +219,7 @@ class EventInterpreter:
 
 
 def _large_text(values: List[Union[bytes, bytearray, memoryview]]) -> str:
-    """The data of an event of ``_VIEW_SIZE`` or more, decoded after one copy at most.
+    """The data of an event holding ``_VIEW_SIZE`` or more, decoded after one copy at most.
 
     A lone value (often a view of its line) is decoded in place; values
     already joined into a bytearray take the rest on, in place.
