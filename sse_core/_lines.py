@@ -14,7 +14,15 @@ from typing import Any, Generic, List, Optional, Protocol, TypeVar, Union
 
 from .errors import LimitExceeded, LocalProtocolError, SSEError
 
-__all__ = ["LineSplitter", "LineConsumer", "DEFAULT_MAX_LINE_SIZE", "BOM", "PER_OBJECT_OVERHEAD", "join_into_bytearray"]
+__all__ = [
+    "LineSplitter",
+    "LineConsumer",
+    "DEFAULT_MAX_LINE_SIZE",
+    "BOM",
+    "PER_OBJECT_OVERHEAD",
+    "CHECK_SHARE",
+    "join_into_bytearray",
+]
 
 # LLM streams send events of a few hundred bytes; the largest legitimate ones
 # carry a base64 image or a long tool call in one data line, a few MiB. This
@@ -24,17 +32,21 @@ DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
 
 BOM = b"\xef\xbb\xbf"
 
-# What holding one more bytes object costs beyond its bytes, as the limits
-# count it: its header (33 bytes, rounded up by the allocator), its slot in a
-# list (8, and a share of the list's spare room), and the 80-byte buffer view
-# bytes.join() borrows for each item while it joins them. Each piece of an
-# incomplete line (and each data value of an event, in decoder.py) counts
-# this much more against its limit; when that passes the limit while the
-# bytes themselves do not, the pieces are joined into one bytearray. What is
-# held then stays near the bytes' size, and joining it costs no more than it,
-# however small the reads or lines (a line arriving a byte or two per read
-# would otherwise hold 40 bytes of objects per byte).
+# A bytes object held costs more than its bytes: its header (33 bytes,
+# rounded up by the allocator), its slot in a list (8, and a share of the
+# list's spare room), and the 80-byte buffer view bytes.join() borrows for
+# each item it joins. So the incomplete line (and an event's data, in
+# decoder.py) is held as at most one object per PER_OBJECT_OVERHEAD bytes of
+# its limit; past that many, they are joined into one bytearray. What is held
+# then stays near the bytes' size however small the reads or lines (a line
+# arriving a byte or two per read would otherwise hold 40 bytes of objects
+# per byte), and joining it costs no more.
 PER_OBJECT_OVERHEAD = 128
+# The objects are counted only each time the size grows by this share of
+# the limit (each object adds at least one byte to it, so no more than that
+# many come in between): the hot path compares the size it already has with
+# one number, as it does for the limit alone.
+CHECK_SHARE = 256
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -84,12 +96,16 @@ class LineSplitter(Generic[T]):
         # The bound as an int, one comparison per read: no line in memory
         # can pass sys.maxsize.
         self._line_limit = sys.maxsize if max_line_size is None else max_line_size
+        self._max_pieces = self._line_limit // PER_OBJECT_OVERHEAD
+        # The incomplete line's size at which its pieces are next counted
+        # (or it fails): see CHECK_SHARE.
+        self._check_interval = max(1, self._line_limit // CHECK_SHARE)
+        self._check_at = self._check_interval
         # The incomplete last line, as the pieces the reads brought, joined
         # once when the line ends (a long line in many reads costs linear
-        # time), and at least what they hold as the limit counts it: their
-        # size plus PER_OBJECT_OVERHEAD each.
+        # time), and their total size.
         self._pieces: List[Union[bytes, bytearray]] = []
-        self._held = 0
+        self._pending_size = 0
         # Bytes at the very start of the stream, held while they may still
         # turn out to be a BOM split across reads; None once decided.
         self._head: Optional[bytes] = b""
@@ -108,7 +124,7 @@ class LineSplitter(Generic[T]):
     @property
     def pending_size(self) -> int:
         """How many bytes of the incomplete last line are held (never more than ``max_line_size``)."""
-        return len(self._head or b"") + sum(map(len, self._pieces))
+        return len(self._head or b"") + self._pending_size
 
     @property
     def bom(self) -> bool:
@@ -151,24 +167,23 @@ class LineSplitter(Generic[T]):
             # No line end (most small reads, every read of a long line): the
             # piece waits for the rest of its line. An empty read adds an
             # empty piece, which costs less than testing for it.
-            # Bracketed: a small read and its overhead make a small int,
-            # which CPython does not allocate.
-            held = self._held + (len(data) + PER_OBJECT_OVERHEAD)
-            self._pieces.append(data)
-            self._held = held
-            if held > self._line_limit:
-                self._squeeze()
+            size = self._pending_size + len(data)
+            pieces = self._pieces
+            pieces.append(data)
+            self._pending_size = size
+            if size > self._check_at:
+                self._check_pieces()
             return []
-        longest_possible = self._held + len(data)
-        if self._pieces:
-            self._pieces.append(lines[0])
-            lines[0] = b"".join(self._pieces)
+        longest_possible = self._pending_size + len(data)
+        pieces = self._pieces
+        if pieces:
+            pieces.append(lines[0])
+            lines[0] = b"".join(pieces)
             self._pieces = [tail] if tail else []
+            self._check_at = self._check_interval
         elif tail:
-            self._pieces.append(tail)
-        # Counted even for no tail: a bound may be overestimated, never
-        # under (pending_size is exact).
-        self._held = len(tail) + PER_OBJECT_OVERHEAD
+            pieces.append(tail)
+        self._pending_size = len(tail)
         if longest_possible > self._line_limit:
             lines = self._cut_long_line(lines)
             return self._after_fault(self._feed_lines(lines))
@@ -193,7 +208,7 @@ class LineSplitter(Generic[T]):
         self._plain = False
         line = self._head or b"".join(self._pieces)
         self._pieces = []
-        self._held = 0
+        self._pending_size = 0
         items = self._consumer.end(line)
         if self._consumer.error is None:
             return items
@@ -242,28 +257,23 @@ class LineSplitter(Generic[T]):
             self._fail(LimitExceeded("max_line_size", limit, self.pending_size))
         return lines
 
-    def _squeeze(self) -> None:
-        """The pieces hold more than ``max_line_size`` as counted: fail, or join them into one.
-
-        Either the line itself is too long, or it came in so many small
-        reads that their objects' overhead passed the bound: then one
-        bytearray takes their bytes, so that what is held stays near the
-        line's size.
-        """
-        size = self.pending_size
+    def _check_pieces(self) -> None:
+        """Fail with a line past ``max_line_size``, or join a line's too many pieces into one."""
+        size = self._pending_size
         if size > self._line_limit:
             error = LimitExceeded("max_line_size", self._line_limit, size)
             self._fail(error)
             raise error
-        self._pieces = [join_into_bytearray(self._pieces)]
-        self._held = size + PER_OBJECT_OVERHEAD
+        if len(self._pieces) > self._max_pieces:
+            self._pieces = [join_into_bytearray(self._pieces)]
+        self._check_at = min(self._line_limit, size + self._check_interval)
 
     def _fail(self, error: SSEError) -> None:
         self._error = error
         self._plain = False
         # The over-long line is dropped; the memory goes with it.
         self._pieces = []
-        self._held = 0
+        self._pending_size = 0
 
     def _after_fault(self, items: List[T]) -> List[T]:
         """Return the items completed before a fault, or raise it if there are none."""

@@ -8,7 +8,7 @@ the splitter feeding the interpreter.
 import sys
 from typing import List, Optional, Union
 
-from ._lines import DEFAULT_MAX_LINE_SIZE, PER_OBJECT_OVERHEAD, LineSplitter, join_into_bytearray
+from ._lines import CHECK_SHARE, DEFAULT_MAX_LINE_SIZE, PER_OBJECT_OVERHEAD, LineSplitter, join_into_bytearray
 from .errors import LimitExceeded, SSEError
 from .events import Comment, Event
 
@@ -30,10 +30,6 @@ MAX_RETRY = 10**MAX_RETRY_DIGITS - 1
 # decode), not three times, which keeps the peak at twice the line and
 # spares the process the page faults of a third fresh buffer.
 _VIEW_SIZE = 1 << 16
-
-# A data value counts its bytes, the line feed the spec adds, and the
-# overhead of holding it (see _lines.py).
-_HELD_PER_VALUE = 1 + PER_OBJECT_OVERHEAD
 
 # Event(...) runs NamedTuple's generated __new__, a Python-level call that
 # fills in defaults; every field is known at dispatch, so build the tuple
@@ -71,10 +67,10 @@ class EventInterpreter:
         self.last_event_id = last_event_id
         self.retry: Optional[int] = None
         self.error: Optional[SSEError] = None
-        # The event being built: its data values, and what they hold as the
-        # limit counts it (the data's size plus PER_OBJECT_OVERHEAD per value).
+        # The event being built: its data values, and their size as the
+        # spec counts it (each value plus one line feed).
         self._data: List[Union[bytes, bytearray, memoryview]] = []
-        self._held = 0
+        self._data_size = 0
         self._event_type = ""
         self._id_buffer = last_event_id
         self._event_retry: Optional[int] = None
@@ -89,11 +85,16 @@ class EventInterpreter:
         # The bound as an int, one comparison per data line: nothing in
         # memory can pass sys.maxsize.
         self._budget = sys.maxsize if value is None else value
+        self._max_values = self._budget // PER_OBJECT_OVERHEAD
+        # The data size at which its values are next counted (or it fails):
+        # see CHECK_SHARE in _lines.py.
+        self._check_interval = max(1, self._budget // CHECK_SHARE)
+        self._check_at = self._check_interval
 
     @property
     def data_size(self) -> int:
         """The size of the event's data so far, as ``max_event_size`` counts it: each value plus one line feed."""
-        return self._held - PER_OBJECT_OVERHEAD * len(self._data)
+        return self._data_size
 
     @property
     def unterminated(self) -> bool:
@@ -113,7 +114,7 @@ class EventInterpreter:
         if self.dispatch_unterminated:
             return self.feed_lines([line, b""] if line else [b""])
         self._data = []
-        self._held = 0
+        self._data_size = 0
         self._event_type = ""
         self._event_retry = None
         self._id_buffer = self.last_event_id
@@ -131,19 +132,19 @@ class EventInterpreter:
         # stream) costs a test or two; every path out of the loop stores
         # them back.
         data = self._data
-        held = self._held
+        data_size = self._data_size
         event_type = self._event_type
         event_retry = self._event_retry
         id_buffer = self._id_buffer
         last_event_id = self.last_event_id
         comments = self.comments
-        budget = self._budget
+        check_at = self._check_at
         for line in lines:
             if not line:
                 # Dispatch (inlined: it runs once per event).
                 last_event_id = id_buffer
                 if data:
-                    if held < _VIEW_SIZE:
+                    if data_size < _VIEW_SIZE:
                         joined = b"\n".join(data)
                         try:  # strict is a fifth faster than "replace"
                             text = joined.decode()
@@ -154,7 +155,8 @@ class EventInterpreter:
                     fields = (text, event_type or "message", last_event_id, event_retry)
                     output.append(_new_event(Event, fields))
                     data = []
-                    held = 0
+                    data_size = 0
+                    check_at = self._check_interval
                 event_type = ""
                 event_retry = None
                 continue
@@ -199,18 +201,19 @@ class EventInterpreter:
                             self.retry = event_retry = int(significant or b"0")
                     continue
             data.append(value)
-            held += len(value) + _HELD_PER_VALUE
-            if held > budget:
-                size = held - PER_OBJECT_OVERHEAD * len(data)
-                if size > budget:
-                    self.error = LimitExceeded("max_event_size", budget, size)
+            data_size += len(value) + 1
+            if data_size > check_at:
+                if data_size > self._budget:
+                    self.error = LimitExceeded("max_event_size", self._budget, data_size)
                     data = []
-                    held = 0
+                    data_size = 0
                     break
-                data = [join_into_bytearray(data, b"\n")]
-                held = size + PER_OBJECT_OVERHEAD
+                if len(data) > self._max_values:  # too many objects for the bound: see _lines.py
+                    data = [join_into_bytearray(data, b"\n")]
+                check_at = min(self._budget, data_size + self._check_interval)
         self._data = data
-        self._held = held
+        self._data_size = data_size
+        self._check_at = check_at
         self._event_type = event_type
         self._event_retry = event_retry
         self._id_buffer = id_buffer
@@ -219,7 +222,7 @@ class EventInterpreter:
 
 
 def _large_text(values: List[Union[bytes, bytearray, memoryview]]) -> str:
-    """The data of an event holding ``_VIEW_SIZE`` or more, decoded after one copy at most.
+    """The data of an event of ``_VIEW_SIZE`` bytes or more, decoded after one copy at most.
 
     A lone value (often a view of its line) is decoded in place; values
     already joined into a bytearray take the rest on, in place.
