@@ -245,8 +245,8 @@ class SSEDecoder(LineSplitter[Union[Event, Comment]]):
     - ``max_line_size``: longest line, in bytes, without its line end.
     - ``max_event_size``: largest data buffer of one event, counted as the
       spec builds it (each ``data`` value plus one line feed). What the
-      decoder holds for it, per-line overhead included, stays within about
-      1.2 times this bound (a bytearray's spare room).
+      decoder holds for it, per-line object overhead included, stays under
+      1.5 times this bound (see ``PER_OBJECT_OVERHEAD`` in ``_lines.py``).
     - ``comments``: also return a :class:`Comment` for each comment line
       (servers send them as heartbeats). Off by default.
     - ``dispatch_unterminated``: at ``close()``, dispatch an event whose
