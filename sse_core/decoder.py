@@ -86,10 +86,10 @@ class EventInterpreter:
         # memory can pass sys.maxsize.
         self._budget = sys.maxsize if value is None else value
         self._max_values = self._budget // PER_OBJECT_OVERHEAD
-        # The data size at which its values are next counted (or it fails):
-        # see CHECK_SHARE in _lines.py.
-        self._check_interval = max(1, self._budget // CHECK_SHARE)
-        self._check_at = self._check_interval
+        # Past this data size, each data line also checks the limit and
+        # counts the values held (see CHECK_SHARE in _lines.py): an event this
+        # small cannot hold too many objects, nor pass the limit.
+        self._check_above = self._budget // CHECK_SHARE
 
     @property
     def data_size(self) -> int:
@@ -138,7 +138,7 @@ class EventInterpreter:
         id_buffer = self._id_buffer
         last_event_id = self.last_event_id
         comments = self.comments
-        check_at = self._check_at
+        check_above = self._check_above
         for line in lines:
             if not line:
                 # Dispatch (inlined: it runs once per event).
@@ -156,7 +156,6 @@ class EventInterpreter:
                     output.append(_new_event(Event, fields))
                     data = []
                     data_size = 0
-                    check_at = self._check_interval
                 event_type = ""
                 event_retry = None
                 continue
@@ -202,7 +201,7 @@ class EventInterpreter:
                     continue
             data.append(value)
             data_size += len(value) + 1
-            if data_size > check_at:
+            if data_size > check_above:
                 if data_size > self._budget:
                     self.error = LimitExceeded("max_event_size", self._budget, data_size)
                     data = []
@@ -210,10 +209,8 @@ class EventInterpreter:
                     break
                 if len(data) > self._max_values:  # too many objects for the bound: see _lines.py
                     data = [join_into_bytearray(data, b"\n")]
-                check_at = min(self._budget, data_size + self._check_interval)
         self._data = data
         self._data_size = data_size
-        self._check_at = check_at
         self._event_type = event_type
         self._event_retry = event_retry
         self._id_buffer = id_buffer
