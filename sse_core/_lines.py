@@ -19,7 +19,7 @@ __all__ = [
     "LineConsumer",
     "DEFAULT_MAX_LINE_SIZE",
     "BOM",
-    "PER_OBJECT_OVERHEAD",
+    "BYTES_PER_OBJECT",
     "CHECK_SHARE",
     "join_into_bytearray",
 ]
@@ -36,17 +36,17 @@ BOM = b"\xef\xbb\xbf"
 # rounded up by the allocator), its slot in a list (8, and a share of the
 # list's spare room), and the 80-byte buffer view bytes.join() borrows for
 # each item it joins. So the incomplete line (and an event's data, in
-# decoder.py) is held as at most one object per PER_OBJECT_OVERHEAD bytes of
-# its limit; past that many, they are joined into one bytearray. What is held
-# then stays near the bytes' size however small the reads or lines (a line
-# arriving a byte or two per read would otherwise hold 40 bytes of objects
-# per byte), and joining it costs no more.
-PER_OBJECT_OVERHEAD = 128
-# The objects are counted only each time the size grows by this share of
-# the limit (each object adds at least one byte to it, so no more than that
-# many come in between): the hot path compares the size it already has with
-# one number, as it does for the limit alone.
-CHECK_SHARE = 256
+# decoder.py) is held as at most one object per BYTES_PER_OBJECT bytes of its
+# limit; past that many, they are joined into one bytearray. The objects are
+# counted only each time the size grows by 1/CHECK_SHARE of the limit (each
+# adds a byte at least, so no more than that many come in between), so the
+# hot path still compares the size it has with one number. However small
+# the reads or lines (a line arriving a byte or two per read would hold 40
+# bytes of objects per byte), what is held stays under twice the limit:
+# the bytes, a bytearray's spare eighth, and at most 3/256 of the limit in
+# objects of some 50 bytes.
+BYTES_PER_OBJECT = 256
+CHECK_SHARE = 128
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -96,7 +96,7 @@ class LineSplitter(Generic[T]):
         # The bound as an int, one comparison per read: no line in memory
         # can pass sys.maxsize.
         self._line_limit = sys.maxsize if max_line_size is None else max_line_size
-        self._max_pieces = self._line_limit // PER_OBJECT_OVERHEAD
+        self._max_pieces = self._line_limit // BYTES_PER_OBJECT
         # The incomplete line's size at which its pieces are next counted
         # (or it fails): see CHECK_SHARE.
         self._check_interval = max(1, self._line_limit // CHECK_SHARE)
@@ -168,8 +168,7 @@ class LineSplitter(Generic[T]):
             # piece waits for the rest of its line. An empty read adds an
             # empty piece, which costs less than testing for it.
             size = self._pending_size + len(data)
-            pieces = self._pieces
-            pieces.append(data)
+            self._pieces.append(data)
             self._pending_size = size
             if size > self._check_at:
                 self._check_pieces()
@@ -266,7 +265,8 @@ class LineSplitter(Generic[T]):
             raise error
         if len(self._pieces) > self._max_pieces:
             self._pieces = [join_into_bytearray(self._pieces)]
-        self._check_at = min(self._line_limit, size + self._check_interval)
+        check_at = size + self._check_interval
+        self._check_at = check_at if check_at < self._line_limit else self._line_limit
 
     def _fail(self, error: SSEError) -> None:
         self._error = error

@@ -8,7 +8,7 @@ the splitter feeding the interpreter.
 import sys
 from typing import List, Optional, Union
 
-from ._lines import CHECK_SHARE, DEFAULT_MAX_LINE_SIZE, PER_OBJECT_OVERHEAD, LineSplitter, join_into_bytearray
+from ._lines import BYTES_PER_OBJECT, CHECK_SHARE, DEFAULT_MAX_LINE_SIZE, LineSplitter, join_into_bytearray
 from .errors import LimitExceeded, SSEError
 from .events import Comment, Event
 
@@ -85,7 +85,7 @@ class EventInterpreter:
         # The bound as an int, one comparison per data line: nothing in
         # memory can pass sys.maxsize.
         self._budget = sys.maxsize if value is None else value
-        self._max_values = self._budget // PER_OBJECT_OVERHEAD
+        self._max_values = self._budget // BYTES_PER_OBJECT
         # Past this data size, each data line also checks the limit and
         # counts the values held (see CHECK_SHARE in _lines.py): an event this
         # small cannot hold too many objects, nor pass the limit.
@@ -243,7 +243,7 @@ class SSEDecoder(LineSplitter[Union[Event, Comment]]):
     - ``max_event_size``: largest data buffer of one event, counted as the
       spec builds it (each ``data`` value plus one line feed). What the
       decoder holds for it, per-line object overhead included, stays under
-      1.5 times this bound (see ``PER_OBJECT_OVERHEAD`` in ``_lines.py``).
+      twice this bound (see ``BYTES_PER_OBJECT`` in ``_lines.py``).
     - ``comments``: also return a :class:`Comment` for each comment line
       (servers send them as heartbeats). Off by default.
     - ``dispatch_unterminated``: at ``close()``, dispatch an event whose
