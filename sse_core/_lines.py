@@ -220,9 +220,10 @@ class LineSplitter(Generic[T]):
         reads so far could be the start of one), and without an LF that ends
         the CRLF begun by a CR at the end of the last read.
         """
-        error = self.error
-        if error is not None:
-            raise error
+        # Not the error property, a Python call: this runs after every read
+        # that ends in CR. _after_fault() copies a consumer's fault here.
+        if self._error is not None:
+            raise self._error
         if self._closed:
             raise LocalProtocolError("feed() called after close()")
         if self._head is None:  # not the start: a CR ended the last read
@@ -280,6 +281,7 @@ class LineSplitter(Generic[T]):
         error = self.error
         if error is None:
             return items
+        self._error = error
         self._plain = False
         if not items:
             raise error
