@@ -174,14 +174,15 @@ class LineSplitter(Generic[T]):
                 self._check_pieces()
             return []
         longest_possible = self._pending_size + len(data)
-        pieces = self._pieces
-        if pieces:
-            pieces.append(lines[0])
-            lines[0] = b"".join(pieces)
+        if self._pieces:
+            self._pieces.append(lines[0])
+            lines[0] = b"".join(self._pieces)
+            # No local name for the old list: it must go now, not after the
+            # lines are interpreted (a long line would be held twice).
             self._pieces = [tail] if tail else []
             self._check_at = self._check_interval
         elif tail:
-            pieces.append(tail)
+            self._pieces.append(tail)
         self._pending_size = len(tail)
         if longest_possible > self._line_limit:
             lines = self._cut_long_line(lines)

@@ -205,6 +205,22 @@ def test_line_in_tiny_reads_up_to_max_line_size_holds_under_twice_the_limit(read
     assert peak < 2 * bound
 
 
+def test_long_data_line_in_1460_byte_reads_peaks_at_twice_its_size():
+    # Its pieces and the joined line, then the line and its text: never all three.
+    line = b"data: " + b"x" * (MIB - 6) + b"\n\n"
+    reads = (line[i : i + SEGMENT] for i in range(0, len(line), SEGMENT))  # made while fed
+    decoder = sse_core.SSEDecoder()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        events = [event for read in reads for event in decoder.feed(read)]
+        peak = tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+    assert len(events) == 1 and len(events[0].data) == MIB - 6
+    assert peak < 2.5 * MIB
+
+
 def test_max_event_size_fires_at_the_data_line_that_passes_it_however_its_values_are_held():
     # 91 values of 10 bytes plus a line feed pass 1,000 bytes; their overhead
     # passes it far sooner and has them joined on the way, which changes nothing.
