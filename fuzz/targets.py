@@ -6,9 +6,9 @@ They need nothing but sse_core, so any driver can call them: the hypothesis
 runner next to this file, a coverage-guided fuzzer, or a Python shell
 replaying a finding.
 
-The targets check that buffers stay bounded through the public ``buffered``
-figures of the chunked decoder and the head readers, and a few private
-attributes of the SSE decoder, each marked where it is read.
+The targets check that buffers stay bounded through public figures: the
+SSE decoder's ``pending_size`` and ``data_size``, the chunked decoder's and
+the head readers' ``buffered``.
 """
 
 import io
@@ -130,11 +130,11 @@ _DecoderResult = Tuple[List[Union[sse_core.Event, sse_core.Comment]], str, Optio
 
 
 def _check_decoder_buffers(decoder: sse_core.SSEDecoder, max_line_size: int, max_event_size: int) -> None:
-    # Private state, read on purpose: the size of the incomplete line feed()
-    # holds and the running size of the event's data buffer.
-    pending = decoder._pending_size
+    # The size of the incomplete line feed() holds and the running size of
+    # the event's data buffer.
+    pending = decoder.pending_size
     assert pending <= max_line_size, f"buffered line of {pending} bytes"
-    size = decoder._data_size
+    size = decoder.data_size
     assert size <= max_event_size, f"data buffer of {size} bytes"
 
 
@@ -164,7 +164,8 @@ def _decode(
         assert decoder.close() == [], "a second close() returned events"
         _assert_raises(sse_core.LocalProtocolError, "feed() after close()", lambda: decoder.feed(b""))
     else:
-        # A failed decoder keeps raising, whatever it is asked.
+        # A failed decoder shows its fault, and keeps raising it, whatever it is asked.
+        assert decoder.error is error, f"error is {decoder.error!r}, not the {error!r} raised"
         _assert_raises(type(error), "feed() after an error", lambda: decoder.feed(b""))
         _assert_raises(type(error), "close() after an error", decoder.close)
     return output, decoder.last_event_id, decoder.retry, _error_key(error)

@@ -1,18 +1,21 @@
-"""SSEDecoder: the WHATWG "Parsing" and "Interpreting an event stream" algorithms, sans-IO."""
+"""SSEDecoder: the WHATWG "Parsing" and "Interpreting an event stream" algorithms, sans-IO.
+
+Two layers: ``_lines.LineSplitter`` turns bytes into lines, and
+:class:`EventInterpreter`, here, turns lines into events. ``SSEDecoder`` is
+the splitter feeding the interpreter.
+"""
 
 import sys
 from typing import List, Optional, Union
 
-from .errors import LimitExceeded, LocalProtocolError, SSEError
+from ._lines import BYTES_PER_OBJECT, CHECK_SHARE, DEFAULT_MAX_LINE_SIZE, LineSplitter, join_into_bytearray
+from .errors import LimitExceeded, SSEError
 from .events import Comment, Event
 
-__all__ = ["SSEDecoder", "DEFAULT_MAX_LINE_SIZE", "DEFAULT_MAX_EVENT_SIZE", "MAX_RETRY"]
+__all__ = ["SSEDecoder", "EventInterpreter", "DEFAULT_MAX_LINE_SIZE", "DEFAULT_MAX_EVENT_SIZE", "MAX_RETRY"]
 
-# LLM streams send events of a few hundred bytes; the largest legitimate ones
-# carry a base64 image or a long tool call in one data line, a few MiB. These
-# bounds sit well above that and still stop a runaway stream long before it
-# hurts a process.
-DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
+# As DEFAULT_MAX_LINE_SIZE (in _lines.py): well above the few MiB of the
+# largest legitimate events, well below what hurts a process.
 DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
 
 # The largest retry honoured: 18 digits always fit a signed 64-bit integer,
@@ -20,8 +23,6 @@ DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
 # must cost nothing). The encoder refuses what this would ignore.
 MAX_RETRY_DIGITS = 18
 MAX_RETRY = 10**MAX_RETRY_DIGITS - 1
-
-_BOM = b"\xef\xbb\xbf"
 
 # A data line at least this long has its value viewed, not copied, and
 # decoded straight from that view when it is the event's only line: a
@@ -36,40 +37,25 @@ _VIEW_SIZE = 1 << 16
 _new_event = tuple.__new__
 
 
-class SSEDecoder:
-    """Incremental parser of a ``text/event-stream`` body.
+class EventInterpreter:
+    """Lines to events: the WHATWG "Interpreting an event stream" algorithm.
 
-    Feed it the body bytes in slices of any size; it returns the events each
-    slice completes, exactly as a browser's ``EventSource`` would dispatch
-    them. It never touches a socket.
+    The decoder's second layer. ``feed_lines(lines)`` takes the stream's
+    lines in order, without their line ends (as a ``LineSplitter`` makes
+    them), and returns the events and comments they complete; ``end(line)``
+    is told that the stream ended, with ``line`` its incomplete last line.
+    The keyword arguments and the attributes ``last_event_id`` and ``retry``
+    are those of :class:`SSEDecoder`.
 
-    Keyword arguments:
-
-    - ``max_line_size``: longest line, in bytes, without its line end.
-    - ``max_event_size``: largest data buffer of one event, counted as the
-      spec builds it (each ``data`` value plus one line feed).
-    - ``comments``: also return a :class:`Comment` for each comment line
-      (servers send them as heartbeats). Off by default.
-    - ``dispatch_unterminated``: at ``close()``, dispatch an event whose
-      closing blank line never came, as if it had. The spec discards it, and
-      so does the default.
-    - ``last_event_id``: where the ID starts, for a stream resumed after a
-      reconnect (a browser keeps it across connections).
-
-    Either limit may be ``None`` to disable it. Passing one raises
-    :class:`LimitExceeded`. Nothing is lost: a call that completed events
-    before the fault returns them, and the next call raises. Once failed, the
-    decoder raises the same error on every call.
-
-    ``last_event_id`` is the stream's last event ID string (set at each blank
-    line, as the spec says); ``retry`` is the reconnection time in
-    milliseconds from the latest valid ``retry`` field, ``None`` until one.
+    Data passing ``max_event_size`` drops the event and sets ``error`` to the
+    :class:`LimitExceeded`: that call returns the items before it, and
+    ``end()`` raises it. ``error`` is a plain attribute, for speed: read it,
+    never set it.
     """
 
     def __init__(
         self,
         *,
-        max_line_size: Optional[int] = DEFAULT_MAX_LINE_SIZE,
         max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE,
         comments: bool = False,
         dispatch_unterminated: bool = False,
@@ -80,160 +66,66 @@ class SSEDecoder:
         self.dispatch_unterminated = dispatch_unterminated
         self.last_event_id = last_event_id
         self.retry: Optional[int] = None
-        # The bound as an int, one comparison per read: no line in memory
-        # can pass sys.maxsize.
-        self._line_limit = sys.maxsize if max_line_size is None else max_line_size
-        # The incomplete last line, as the pieces the reads brought, and
-        # their total size.
-        self._pieces: List[bytes] = []
-        self._pending_size = 0
-        # Bytes at the very start of the stream, held while they may still
-        # turn out to be a BOM split across reads; None once decided.
-        self._head: Optional[bytes] = b""
-        self._data: List[bytes] = []
+        self.error: Optional[SSEError] = None
+        # The event being built: its data values, and their size as the
+        # spec counts it (each value plus one line feed).
+        self._data: List[Union[bytes, bytearray, memoryview]] = []
         self._data_size = 0
         self._event_type = ""
         self._id_buffer = last_event_id
         self._event_retry: Optional[int] = None
-        self._error: Optional[SSEError] = None
-        self._closed = False
-        # False when feed() must call _start() first: at the start of the
-        # stream, after a read that ended in CR, after an error or close().
-        self._plain = False
+
+    @property
+    def max_event_size(self) -> Optional[int]:
+        return self._max_event_size
+
+    @max_event_size.setter
+    def max_event_size(self, value: Optional[int]) -> None:
+        self._max_event_size = value
+        # The bound as an int, one comparison per data line: nothing in
+        # memory can pass sys.maxsize.
+        self._budget = sys.maxsize if value is None else value
+        self._max_values = self._budget // BYTES_PER_OBJECT
+        # Past this data size, each data line also checks the limit and
+        # counts the values held (see CHECK_SHARE in _lines.py): an event this
+        # small cannot hold too many objects, nor pass the limit.
+        self._check_above = self._budget // CHECK_SHARE
+
+    @property
+    def data_size(self) -> int:
+        """The size of the event's data so far, as ``max_event_size`` counts it: each value plus one line feed."""
+        return self._data_size
 
     @property
     def unterminated(self) -> bool:
-        """True while the stream is inside an unfinished event.
-
-        That is: part of a line, data lines, or an event type, id or retry
-        held for a blank line that has not come. ``close()`` now would drop
-        them, so an adapter whose connection ends here reports truncation.
-        """
+        """True while data lines, or an event type, id or retry, wait for a blank line."""
         return bool(
-            self._pending_size
-            or self._head
-            or self._data
-            or self._event_type
-            or self._event_retry is not None
-            or self._id_buffer != self.last_event_id
+            self._data or self._event_type or self._event_retry is not None or self._id_buffer != self.last_event_id
         )
 
-    def feed(self, data: bytes) -> List[Union[Event, Comment]]:
-        """Parse the next slice of the stream; return the events it completes.
+    def end(self, line: bytes) -> List[Union[Event, Comment]]:
+        """The stream ended, with ``line`` (``b""`` if none) its incomplete last line.
 
-        An empty list means more bytes are needed.
+        Returns the event left open when ``dispatch_unterminated`` is set;
+        else drops it, as the spec does, and returns ``[]``.
         """
-        if not self._plain:
-            data = self._start(data)
-        # Lines are split on bytes, before any decoding, so only CRLF, LF and
-        # a lone CR end them (never U+2028, U+0085 or the other breaks
-        # str.splitlines knows). Int needles: ``b"\n" in data`` first tries
-        # b"\n" as an int, and raising and clearing that TypeError makes it
-        # ten times slower.
-        if 0x0D in data:
-            # bytes.splitlines() ends lines at CRLF, LF and CR, nothing else,
-            # in one pass. It drops the end of the last line, so whether that
-            # line is complete is read off data.
-            lines = data.splitlines()
-            last = data[-1]
-            if last == 0x0D:
-                self._plain = False  # an LF next is part of this line end
-            tail = b"" if last == 0x0D or last == 0x0A else lines.pop()
-        elif 0x0A in data:
-            lines = data.split(b"\n")
-            tail = lines.pop()
-        else:
-            # No line end (most small reads, every read of a long line): the
-            # piece waits, and the pieces of a line are joined once, when it
-            # ends, so a long line in many reads costs linear time.
-            if data:
-                size = self._pending_size + len(data)
-                self._pieces.append(data)
-                self._pending_size = size
-                if size > self._line_limit:
-                    return self._interpret(self._cut_long_line([]))
-            return []
-        longest_possible = self._pending_size + len(data)
-        if self._pieces:
-            self._pieces.append(lines[0])
-            lines[0] = b"".join(self._pieces)
-            self._pieces = [tail] if tail else []
-        elif tail:
-            self._pieces.append(tail)
-        self._pending_size = len(tail)
-        if longest_possible > self._line_limit:
-            lines = self._cut_long_line(lines)
-        return self._interpret(lines)
+        if self.error is not None:
+            raise self.error
+        if self.dispatch_unterminated:
+            return self.feed_lines([line, b""] if line else [b""])
+        self._data = []
+        self._data_size = 0
+        self._event_type = ""
+        self._event_retry = None
+        self._id_buffer = self.last_event_id
+        return []
 
-    def close(self) -> List[Union[Event, Comment]]:
-        """Mark the end of the stream.
+    def feed_lines(self, lines: List[bytes]) -> List[Union[Event, Comment]]:
+        """Interpret ``lines``; return the events and comments they complete.
 
-        Returns the unterminated event when ``dispatch_unterminated`` is set,
-        else ``[]`` (the spec discards it). Calling it again returns ``[]``.
+        Not to be called once ``error`` is set (a ``LineSplitter`` raises it
+        instead).
         """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
-            return []
-        self._closed = True
-        self._plain = False
-        if not self.dispatch_unterminated:
-            return []
-        line = self._pending_line()
-        self._pieces = []
-        self._pending_size = 0
-        return self._interpret([line, b""] if line else [b""])
-
-    def _pending_line(self) -> bytes:
-        """The incomplete last line: its pieces, or the start of a stream too short to tell a BOM."""
-        return self._head or b"".join(self._pieces)
-
-    def _start(self, data: bytes) -> bytes:
-        """Check that feed() may go on; return ``data`` as it is to be split.
-
-        That is without a BOM at the start of the stream (held back while the
-        reads so far could be the start of one), and without an LF that ends
-        the CRLF begun by a CR at the end of the last read.
-        """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
-            raise LocalProtocolError("feed() called after close()")
-        if self._head is None:  # not the start: a CR ended the last read
-            if not data:
-                return data
-            self._plain = True
-            return data[1:] if data[0] == 0x0A else data
-        head = self._head + data
-        if len(head) < len(_BOM) and _BOM.startswith(head):
-            self._head = head
-            return b""
-        self._head = None
-        self._plain = True
-        return head[len(_BOM):] if head.startswith(_BOM) else head
-
-    def _cut_long_line(self, lines: List[bytes]) -> List[bytes]:
-        """Return the lines before the first one past ``max_line_size``.
-
-        The incomplete last line comes after ``lines``. When one is too
-        long, set the error and drop the incomplete line.
-        """
-        limit = self._line_limit
-        for index, line in enumerate(lines):
-            if len(line) > limit:
-                size = len(line)
-                lines = lines[:index]
-                break
-        else:
-            if self._pending_size <= limit:
-                return lines
-            size = self._pending_size
-        self._error = LimitExceeded("max_line_size", limit, size)
-        self._pieces = []
-        self._pending_size = 0
-        return lines
-
-    def _interpret(self, lines: List[bytes]) -> List[Union[Event, Comment]]:
         output: List[Union[Event, Comment]] = []
         # The event being built lives in locals while the lines are walked,
         # so that a blank line or a comment (most lines of a heartbeat
@@ -246,7 +138,7 @@ class SSEDecoder:
         id_buffer = self._id_buffer
         last_event_id = self.last_event_id
         comments = self.comments
-        limit = self.max_event_size
+        check_above = self._check_above
         for line in lines:
             if not line:
                 # Dispatch (inlined: it runs once per event).
@@ -258,8 +150,8 @@ class SSEDecoder:
                             text = joined.decode()
                         except UnicodeDecodeError:
                             text = joined.decode("utf-8", "replace")
-                    else:  # a lone viewed value is decoded without a copy first
-                        text = str(data[0] if len(data) == 1 else b"\n".join(data), "utf-8", "replace")
+                    else:
+                        text = _large_text(data)
                     fields = (text, event_type or "message", last_event_id, event_retry)
                     output.append(_new_event(Event, fields))
                     data = []
@@ -280,7 +172,7 @@ class SSEDecoder:
                 value = line[6:] if len(line) < _VIEW_SIZE else memoryview(line)[6:]
             elif first == 0x69 and line.startswith(b"id: "):
                 # The next most common lines, split the same way.
-                if 0 not in line:  # an int needle is faster, see feed()
+                if 0 not in line:  # an int needle is faster, see LineSplitter.feed()
                     id_buffer = line[4:].decode("utf-8", "replace")
                 continue
             elif first == 0x65 and line.startswith(b"event: "):
@@ -297,7 +189,7 @@ class SSEDecoder:
                     if name == b"event":
                         event_type = value.decode("utf-8", "replace")
                     elif name == b"id":
-                        if 0 not in value:  # an int needle is faster, see feed()
+                        if 0 not in value:  # an int needle is faster, see LineSplitter.feed()
                             id_buffer = value.decode("utf-8", "replace")
                     elif name == b"retry":
                         # bytes.isdigit() is true for ASCII digits only.
@@ -309,19 +201,145 @@ class SSEDecoder:
                     continue
             data.append(value)
             data_size += len(value) + 1
-            if limit is not None and data_size > limit:
-                self._error = LimitExceeded("max_event_size", limit, data_size)
-                data = []
-                data_size = 0
-                break
+            if data_size > check_above:
+                if data_size > self._budget:
+                    self.error = LimitExceeded("max_event_size", self._budget, data_size)
+                    data = []
+                    data_size = 0
+                    break
+                if len(data) > self._max_values:  # too many objects for the bound: see _lines.py
+                    data = [join_into_bytearray(data, b"\n")]
         self._data = data
         self._data_size = data_size
         self._event_type = event_type
         self._event_retry = event_retry
         self._id_buffer = id_buffer
         self.last_event_id = last_event_id
-        if self._error is not None:
-            self._plain = False
-            if not output:
-                raise self._error
         return output
+
+
+def _large_text(values: List[Union[bytes, bytearray, memoryview]]) -> str:
+    """The data of an event of ``_VIEW_SIZE`` bytes or more, decoded after one copy at most.
+
+    A lone value (often a view of its line) is decoded in place; values
+    already joined into a bytearray take the rest on, in place.
+    """
+    first = values[0]
+    if len(values) > 1:
+        first = join_into_bytearray(values, b"\n") if type(first) is bytearray else b"\n".join(values)
+    return str(first, "utf-8", "replace")
+
+
+class SSEDecoder(LineSplitter[Union[Event, Comment]]):
+    """Incremental parser of a ``text/event-stream`` body.
+
+    Feed it the body bytes in slices of any size; it returns the events each
+    slice completes, exactly as a browser's ``EventSource`` would dispatch
+    them. It never touches a socket.
+
+    Keyword arguments:
+
+    - ``max_line_size``: longest line, in bytes, without its line end.
+    - ``max_event_size``: largest data buffer of one event, counted as the
+      spec builds it (each ``data`` value plus one line feed). What the
+      decoder holds for it, per-line object overhead included, stays under
+      twice this bound (see ``BYTES_PER_OBJECT`` in ``_lines.py``).
+    - ``comments``: also return a :class:`Comment` for each comment line
+      (servers send them as heartbeats). Off by default.
+    - ``dispatch_unterminated``: at ``close()``, dispatch an event whose
+      closing blank line never came, as if it had. The spec discards it, and
+      so does the default.
+    - ``last_event_id``: where the ID starts, for a stream resumed after a
+      reconnect (a browser keeps it across connections).
+
+    Either limit may be ``None`` to disable it. Passing one raises
+    :class:`LimitExceeded`. Nothing is lost: a call that completed events
+    before the fault returns them, and the next call raises. Once failed, the
+    decoder raises the same error on every call; ``error`` holds it, so a
+    caller sees a fault found after the events it got without calling again.
+
+    ``last_event_id`` is the stream's last event ID string (set at each blank
+    line, as the spec says); ``retry`` is the reconnection time in
+    milliseconds from the latest valid ``retry`` field, ``None`` until one.
+    ``pending_size`` and ``data_size`` say what it holds: the bytes of the
+    incomplete last line, and the event's data as ``max_event_size`` counts it.
+
+    It is the two layers of the parser in one object: a ``LineSplitter``
+    (``feed``, ``close``, ``error``, ``pending_size``) handing each read's
+    lines to an :class:`EventInterpreter` in one call. It extends the
+    splitter rather than wrapping it because a method of its own around
+    ``feed`` would cost a Python call per read, a tenth of the time of a
+    read of a few bytes.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_line_size: Optional[int] = DEFAULT_MAX_LINE_SIZE,
+        max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE,
+        comments: bool = False,
+        dispatch_unterminated: bool = False,
+        last_event_id: str = "",
+    ) -> None:
+        self._events = EventInterpreter(
+            max_event_size=max_event_size,
+            comments=comments,
+            dispatch_unterminated=dispatch_unterminated,
+            last_event_id=last_event_id,
+        )
+        super().__init__(self._events, max_line_size=max_line_size)
+
+    @property
+    def last_event_id(self) -> str:
+        return self._events.last_event_id
+
+    @last_event_id.setter
+    def last_event_id(self, value: str) -> None:
+        self._events.last_event_id = value
+
+    @property
+    def retry(self) -> Optional[int]:
+        return self._events.retry
+
+    @retry.setter
+    def retry(self, value: Optional[int]) -> None:
+        self._events.retry = value
+
+    @property
+    def max_event_size(self) -> Optional[int]:
+        return self._events.max_event_size
+
+    @max_event_size.setter
+    def max_event_size(self, value: Optional[int]) -> None:
+        self._events.max_event_size = value
+
+    @property
+    def comments(self) -> bool:
+        return self._events.comments
+
+    @comments.setter
+    def comments(self, value: bool) -> None:
+        self._events.comments = value
+
+    @property
+    def dispatch_unterminated(self) -> bool:
+        return self._events.dispatch_unterminated
+
+    @dispatch_unterminated.setter
+    def dispatch_unterminated(self, value: bool) -> None:
+        self._events.dispatch_unterminated = value
+
+    @property
+    def data_size(self) -> int:
+        """The size of the event's data so far, as ``max_event_size`` counts it (never more)."""
+        return self._events.data_size
+
+    @property
+    def unterminated(self) -> bool:
+        """True while the stream is inside an unfinished event.
+
+        That is: part of a line, data lines, or an event type, id or retry
+        held for a blank line that has not come. ``close()`` now would drop
+        them, so an adapter whose connection ends here reports truncation.
+        """
+        return bool(self.pending_size) or self._events.unterminated

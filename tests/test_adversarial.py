@@ -3,17 +3,17 @@
 Each test feeds a hostile size in realistic reads (1460 bytes: one TCP
 segment on Ethernet) and checks the answer, and that the bound is enforced
 no later than the read that crosses it. Work is measured by counting, never
-by the clock: the pieces a long line is buffered in, the calls int() gets.
-A few tests read private state on purpose (``SSEDecoder._pieces``,
-``._data_size``); rename them here when the decoders change. The head
-readers show what they hold in their public ``buffered``.
+by the clock: the bytes a decoder or head reader says it holds (their public
+``pending_size``, ``data_size`` and ``buffered``), the calls int() gets, the
+peak that tracemalloc sees.
 """
 
 import json
 import os
 import subprocess
 import sys
-from typing import Callable, List, Optional, Tuple
+import tracemalloc
+from typing import Callable, Iterable, List, Optional, Tuple
 
 import pytest
 
@@ -36,7 +36,7 @@ def crossing_read(bound: int, size: int = SEGMENT) -> int:
 
 
 def feed_until_error(
-    feed: Callable[[bytes], object], reads: List[bytes], after_each: Callable[[], None]
+    feed: Callable[[bytes], object], reads: Iterable[bytes], after_each: Callable[[], None]
 ) -> Tuple[int, Exception]:
     """Feed ``reads`` in turn; return the index of the read that raised, and the error."""
     for index, read in enumerate(reads):
@@ -82,19 +82,16 @@ LINE_SIZE = 8 * MIB  # the line "data: xxx...", without its line end
 LONG_LINE = b"data: " + b"x" * (LINE_SIZE - 6)
 
 
-def test_8_mib_line_in_1460_byte_reads_is_decoded_and_joined_once():
+def test_8_mib_line_in_1460_byte_reads_is_decoded_and_held_until_its_end():
     decoder = sse_core.SSEDecoder()  # default max_line_size: 16 MiB
     reads = segments(LONG_LINE + b"\n\n")
     assert b"\n" not in b"".join(reads[:-1])  # the line end comes in the last read
     for count, read in enumerate(reads[:-1], start=1):
         assert decoder.feed(read) == []
-        # Each read is kept as one more piece and nothing is joined until the
-        # line end arrives: the line is joined once, in linear time.
-        assert len(decoder._pieces) == count  # private, read on purpose
-        assert decoder._pending_size == count * SEGMENT
+        assert decoder.pending_size == count * SEGMENT
     events = decoder.feed(reads[-1])
     assert events == [sse_core.Event("x" * (LINE_SIZE - 6), "message", "", None)]
-    assert decoder._pieces == [] and decoder._pending_size == 0
+    assert decoder.pending_size == 0
 
 
 def test_8_mib_line_at_exactly_max_line_size_is_accepted():
@@ -110,13 +107,13 @@ def test_8_mib_line_over_max_line_size_fails_at_the_read_that_crosses_it(bound):
     decoder = sse_core.SSEDecoder(max_line_size=bound)
 
     def within_bound() -> None:
-        assert decoder._pending_size <= bound
+        assert decoder.pending_size <= bound
 
     index, error = feed_until_error(decoder.feed, segments(LONG_LINE + b"\n\n"), within_bound)
     assert index == crossing_read(bound)
     assert isinstance(error, LimitExceeded)
     assert (error.limit, error.maximum) == ("max_line_size", bound) and error.size > bound
-    assert decoder._pending_size == 0  # the oversized line is dropped, not kept
+    assert decoder.pending_size == 0  # the oversized line is dropped, not kept
     with pytest.raises(LimitExceeded):
         decoder.feed(b"\n\n")
     with pytest.raises(LimitExceeded):
@@ -141,7 +138,7 @@ def test_100000_empty_data_lines_count_against_max_event_size(line):
     decoder = sse_core.SSEDecoder(max_event_size=bound)
 
     def within_bound() -> None:
-        assert decoder._data_size <= bound  # private, read on purpose
+        assert decoder.data_size <= bound
 
     stream = line * 100_000 + blank_line(line)
     index, error = feed_until_error(decoder.feed, segments(stream), within_bound)
@@ -167,6 +164,71 @@ def test_100000_empty_data_lines_fed_whole_are_rejected():
     with pytest.raises(LimitExceeded) as info:
         decoder.feed(b"data:\n" * 100_000 + b"\n")
     assert info.value.limit == "max_event_size"
+
+
+# --- what a decoder holds, per-object overhead included ----------------------
+
+
+def peak_memory_until_error(feed: Callable[[bytes], object], reads: Iterable[bytes]) -> Tuple[int, Exception]:
+    """The peak of memory allocated while ``reads`` are fed until one raises, and the error."""
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        _, error = feed_until_error(feed, reads, lambda: None)
+        return tracemalloc.get_traced_memory()[1] - start, error
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("line", [b"data:xy\n", b"data:\n"])
+def test_short_data_lines_up_to_max_event_size_hold_under_twice_the_limit(line):
+    # Each value was a bytes object in a list: 14x (b"xy") and 8x (b"") the
+    # limit once their objects counted, before the limit fired.
+    bound = MIB // 4
+    stream = line * (bound // (len(line) - 5) + 1)
+    decoder = sse_core.SSEDecoder(max_event_size=bound)
+    peak, error = peak_memory_until_error(decoder.feed, segments(stream))
+    assert isinstance(error, LimitExceeded)
+    assert (error.limit, error.size) == ("max_event_size", bound + 1 + (len(line) > 6))
+    assert peak < 2 * bound
+
+
+@pytest.mark.parametrize("read_size", [1, 2, 16])
+def test_line_in_tiny_reads_up_to_max_line_size_holds_under_twice_the_limit(read_size):
+    # Each read was held as an object in a list: 3.6x (16 bytes) to 21x
+    # (2 bytes) the limit.
+    bound = MIB // 4
+    reads = (bytes(read_size) for _ in range(bound // read_size + 1))  # made while fed, as a socket's are
+    decoder = sse_core.SSEDecoder(max_line_size=bound)
+    peak, error = peak_memory_until_error(decoder.feed, reads)
+    assert (error.limit, error.size) == ("max_line_size", bound + read_size)
+    assert peak < 2 * bound
+
+
+def test_long_data_line_in_1460_byte_reads_peaks_at_twice_its_size():
+    # Its pieces and the joined line, then the line and its text: never all three.
+    line = b"data: " + b"x" * (MIB - 6) + b"\n\n"
+    reads = (line[i : i + SEGMENT] for i in range(0, len(line), SEGMENT))  # made while fed
+    decoder = sse_core.SSEDecoder()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        events = [event for read in reads for event in decoder.feed(read)]
+        peak = tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+    assert len(events) == 1 and len(events[0].data) == MIB - 6
+    assert peak < 2.5 * MIB
+
+
+def test_max_event_size_fires_at_the_data_line_that_passes_it_however_its_values_are_held():
+    # 91 values of 10 bytes plus a line feed pass 1,000 bytes; their overhead
+    # passes it far sooner and has them joined on the way, which changes nothing.
+    decoder = sse_core.SSEDecoder(max_event_size=1000)
+    assert decoder.feed(b"data: 0123456789\n" * 90 + b"\n") == [sse_core.Event("\n".join(["0123456789"] * 90))]
+    with pytest.raises(LimitExceeded) as info:
+        decoder.feed(b"data: 0123456789\n" * 91)
+    assert (info.value.maximum, info.value.size) == (1000, 1001)
 
 
 # --- a chunk size of a thousand hex digits -----------------------------------

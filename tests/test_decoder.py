@@ -426,6 +426,31 @@ def test_events_before_a_limit_fault_are_returned_then_the_fault_raised():
         decoder.feed(b"")
 
 
+@pytest.mark.parametrize(
+    "stream, limits",
+    [
+        (b"data: a\n\ndata: 0123456789\n\n", {"max_line_size": 10}),
+        (b"data: a\n\ndata: 01234\n", {"max_event_size": 4}),
+        (b"data: a\n\ndata: 0123456789", {"max_line_size": 10}),
+    ],
+)
+def test_error_shows_a_fault_found_after_the_returned_events(stream, limits):
+    decoder = SSEDecoder(**limits)
+    assert decoder.error is None
+    assert decoder.feed(stream) == [Event("a")]
+    assert isinstance(decoder.error, LimitExceeded)
+    with pytest.raises(LimitExceeded) as info:
+        decoder.feed(b"")
+    assert info.value is decoder.error
+
+
+def test_error_stays_none_through_close():
+    decoder = SSEDecoder()
+    decoder.feed(b"data: a\n\ndata: b")
+    decoder.close()
+    assert decoder.error is None
+
+
 def test_decoder_stays_failed_after_a_fault():
     decoder = SSEDecoder(max_line_size=4)
     for _ in range(2):
@@ -489,13 +514,32 @@ def test_read_without_line_end_passing_max_line_size_raises_and_keeps_raising():
             decoder.feed(piece)
 
 
-def test_long_line_in_one_byte_reads_is_kept_as_pieces_not_rejoined():
+def test_long_line_in_one_byte_reads_is_held_whole_until_its_line_end():
     decoder = SSEDecoder()
-    for byte in b"data: " + b"x" * 1000:
+    for count, byte in enumerate(b"data: " + b"x" * 1000, start=1):
         assert decoder.feed(bytes([byte])) == []
-    # One piece per read, joined once at the end: linear, not quadratic.
-    assert len(decoder._pieces) == 1006  # private, read on purpose
+        assert decoder.pending_size == count
     assert decoder.feed(b"\n\n") == [Event("x" * 1000)]
+    assert decoder.pending_size == 0
+
+
+def test_line_in_reads_whose_overhead_passes_max_line_size_is_joined_not_refused():
+    # 300 one-byte reads hold 300 bytes, but as 300 objects: over the bound
+    # of 400 once their overhead counts, so they are joined into one.
+    decoder = SSEDecoder(max_line_size=400)
+    for byte in b"data: " + b"x" * 294:
+        assert decoder.feed(bytes([byte])) == []
+    assert decoder.pending_size == 300
+    assert decoder.feed(b"y\n\n") == [Event("x" * 294 + "y")]
+
+
+def test_event_of_many_lines_whose_overhead_passes_max_event_size_is_joined_not_refused():
+    decoder = SSEDecoder(max_event_size=1000)
+    lines = [b"data:%03d\n" % n for n in range(250)]  # 4 bytes of data each
+    assert decoder.feed(b"".join(lines)) == []
+    assert decoder.data_size == 1000
+    assert decoder.feed(b"\n") == [Event("\n".join("%03d" % n for n in range(250)))]
+    assert decoder.data_size == 0
 
 
 def test_line_joined_from_pieces_counts_its_earlier_pieces_against_the_limit():

@@ -108,11 +108,10 @@ def test_arbitrary_bytes_raise_only_sse_errors_and_stay_within_limits(reads, opt
     try:
         for data in reads:
             decoder.feed(data)
-            # Private counters, read here only to prove the bound holds.
             if options["max_line_size"] is not None:
-                assert decoder._pending_size <= options["max_line_size"]
+                assert decoder.pending_size <= options["max_line_size"]
             if options["max_event_size"] is not None:
-                assert decoder._data_size <= options["max_event_size"]
+                assert decoder.data_size <= options["max_event_size"]
         decoder.close()
     except SSEError:
         pass

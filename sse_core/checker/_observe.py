@@ -1,11 +1,12 @@
 """Watch the de-chunked body: the events a client gets, and what the decoder hides.
 
-:class:`~sse_core.SSEDecoder` gives the events and comments, exactly as a
-client would. Each line it splits is also shown to the observer, only to
-note at field level what the decoder silently ignores: unknown fields, an
-invalid ``retry``, an id with NUL, blocks without data, invalid UTF-8. Line
-endings are counted on the bytes themselves, with a CR at the end of one
-read carried to the next.
+The decoder's two layers, composed as in :class:`~sse_core.SSEDecoder`, give
+the events and comments exactly as a client would. Between them, each line
+the splitter makes is also shown to the observer, only to note at field
+level what the interpreter silently ignores: unknown fields, an invalid
+``retry``, an id with NUL, blocks without data, invalid UTF-8. Line endings
+are counted on the bytes themselves, with a CR at the end of one read
+carried to the next.
 
 Nothing here grows with the stream: the events a read completes are
 returned to the caller, not kept, and every oddity is a counter with a few
@@ -15,7 +16,8 @@ examples.
 from collections import Counter
 from typing import Callable, Dict, List, Optional, Set, Tuple, Union
 
-from ..decoder import _BOM, SSEDecoder
+from .._lines import LineSplitter
+from ..decoder import EventInterpreter
 from ..errors import SSEError
 from ..events import Comment, Event
 
@@ -27,17 +29,30 @@ _FIELD_NAMES = 20  # distinct unknown field names counted one by one; the rest t
 _NAME_SIZE = 60  # bytes of an unknown field name shown
 
 
-class _LineTap(SSEDecoder):
-    """An SSEDecoder that shows each line to ``observe`` before it interprets it."""
+class _LineTap:
+    """Between the decoder's layers: shows each line to ``observe``, then hands the lines on to ``interpreter``.
 
-    def __init__(self, observe: Callable[[bytes], None]) -> None:
-        super().__init__(comments=True)
+    At the end of the stream it keeps the incomplete last line, if any, in
+    ``unterminated_line``.
+    """
+
+    def __init__(self, observe: Callable[[bytes], None], interpreter: EventInterpreter) -> None:
         self._observe = observe
+        self._interpreter = interpreter
+        self.unterminated_line = b""
 
-    def _interpret(self, lines: List[bytes]) -> List[Union[Event, Comment]]:
+    @property
+    def error(self) -> Optional[SSEError]:
+        return self._interpreter.error
+
+    def feed_lines(self, lines: List[bytes]) -> List[Union[Event, Comment]]:
         for line in lines:
             self._observe(line)
-        return super()._interpret(lines)
+        return self._interpreter.feed_lines(lines)
+
+    def end(self, line: bytes) -> List[Union[Event, Comment]]:
+        self.unterminated_line = line
+        return self._interpreter.end(line)
 
 
 class StreamObserver:
@@ -61,8 +76,8 @@ class StreamObserver:
         # Set by close(): what the stream ended inside of, if anything.
         self.unterminated: Optional[str] = None
         self.unterminated_data = False
-        self._decoder = _LineTap(self._observe_line)
-        self._first_bytes = b""  # the first bytes, until there are enough to tell a BOM
+        self._tap = _LineTap(self._observe_line, EventInterpreter(comments=True))
+        self._lines = LineSplitter(self._tap)
         self._after_cr = False
         self._block_fields: Set[str] = set()
         self._block_has_data = False
@@ -72,18 +87,15 @@ class StreamObserver:
         if self.limit_error is not None or not data:
             return []
         self._count_line_endings(data)
-        if len(self._first_bytes) < len(_BOM):
-            self._first_bytes += data[: len(_BOM)]
-            self.bom = self._first_bytes.startswith(_BOM)
         try:
-            items = self._decoder.feed(data)
+            items = self._lines.feed(data)
         except SSEError as exc:
             self.limit_error = str(exc)
             return []
-        try:
-            self._decoder.feed(b"")  # raises a limit passed after the returned events
-        except SSEError as exc:
-            self.limit_error = str(exc)
+        finally:
+            self.bom = self._lines.bom
+        if self._lines.error is not None:  # a limit passed after the returned events
+            self.limit_error = str(self._lines.error)
         events = [item for item in items if isinstance(item, Event)]
         self.event_count += len(events)
         self.comment_count += len(items) - len(events)
@@ -99,7 +111,8 @@ class StreamObserver:
             self._after_cr = False
         if self.limit_error is not None:
             return
-        pending = self._decoder._pending_line()
+        self._lines.close()
+        pending = self._tap.unterminated_line
         if pending:
             self.unterminated = f"a line without its line end: {_excerpt(pending)}"
             self.unterminated_data = True
