@@ -143,13 +143,13 @@ class EventReader:
         events: List[Event] = []
         try:
             events = decoder.feed(data)  # type: ignore[assignment]  # no comments asked for
-            if events:
-                # The decoder returns the events before a fault and raises
-                # at the next call: make that call now, so the fault ends
-                # the stream at once whatever the next read brings.
-                decoder.feed(b"")
         except LimitExceeded as exc:
             self._end(EndReason.LIMIT_EXCEEDED, exc)
+        else:
+            # A fault found after the events returned is held in ``error``:
+            # it ends the stream now, whatever the next read brings.
+            if decoder.error is not None:
+                self._end(EndReason.LIMIT_EXCEEDED, decoder.error)
         marker = self._done_marker
         if marker is not None:
             for event in events:
