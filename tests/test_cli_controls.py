@@ -37,7 +37,7 @@ EVENT = Event(f"d{HOSTILE}\nline 2", f"e{HOSTILE}", f"i{HOSTILE}", None)
 STREAM = f"event: {EVENT.event}\nid: {EVENT.id}\ndata: d{HOSTILE}\ndata: line 2\n\n".encode("utf-8")
 # Header values and the reason phrase are latin-1: byte 0x9b is U+009B. Our
 # head parser refuses other controls there, on both transports.
-HEADER_VALUE = {"socket": "a\x9b2Jb", "http.client": "a\x9b2Jb"}
+HEADER_VALUE = "a\x9b2Jb"
 
 TRANSPORTS = pytest.mark.parametrize("transport", ["socket", "http.client"])
 
@@ -126,7 +126,7 @@ def test_get_through_a_pipe_writes_the_event_stream_byte_for_byte(capsysbinary):
 
 @TRANSPORTS
 def test_get_json_escapes_every_control_and_keeps_the_values(capsysbinary, transport):
-    head = response_head(200, [("Content-Type", "text/event-stream"), ("X-Evil", HEADER_VALUE[transport])], "O\x9bK")
+    head = response_head(200, [("Content-Type", "text/event-stream"), ("X-Evil", HEADER_VALUE)], "O\x9bK")
     with HostileServer([head + STREAM]) as server:
         status, out, err = run_get(capsysbinary, "--json", "-i", "--transport", transport, server.url())
     assert (status, err) == (0, b"")
@@ -134,13 +134,13 @@ def test_get_json_escapes_every_control_and_keeps_the_values(capsysbinary, trans
     assert b"\\u009b" in out and b"\\u001b" in out and b"\\u007f" in out
     head, event = [json.loads(line) for line in out.split(b"\n")[:-1]]
     assert head["reason"] == "O\x9bK"
-    assert ["x-evil", HEADER_VALUE[transport]] in head["headers"]
+    assert ["x-evil", HEADER_VALUE] in head["headers"]
     assert event == {"event": EVENT.event, "data": EVENT.data, "id": EVENT.id}
 
 
 @TRANSPORTS
 def test_get_include_escapes_the_status_line_and_headers(capsysbinary, transport):
-    head = response_head(200, [("Content-Type", "text/event-stream"), ("X-Evil", HEADER_VALUE[transport])], "O\x9bK")
+    head = response_head(200, [("Content-Type", "text/event-stream"), ("X-Evil", HEADER_VALUE)], "O\x9bK")
     with HostileServer([head + b"data: a\n\n"]) as server:
         status, out, err = run_get(capsysbinary, "-i", "--transport", transport, server.url())
     assert (status, err) == (0, b"")

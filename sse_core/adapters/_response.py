@@ -19,8 +19,7 @@ from ._response_policy import EndReason, EventReader, Refusal
 from ._socket_transport import SocketTransport
 from ._timeouts import Deadline, Timeouts
 
-# EndReason too, where llm.py has always imported it from.
-__all__ = ["Response", "open_response", "fail", "EndReason"]
+__all__ = ["Response", "open_response", "fail"]
 
 Transport = Union[SocketTransport, HTTPClientTransport]
 _TRANSPORTS = {"socket": SocketTransport, "http.client": HTTPClientTransport}

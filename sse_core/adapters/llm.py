@@ -27,7 +27,7 @@ from ..decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 from ..errors import SSEError
 from ._explain import explain_error
 from ._request import Headers
-from ._response import EndReason
+from ._response_policy import EndReason
 from ._timeouts import Timeouts
 from .client import stream
 
